@@ -1,0 +1,405 @@
+import { randomBytes } from "node:crypto";
+import { rename, rm } from "node:fs/promises";
+import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError } from "./errors.js";
+import { planShards } from "./jobs/plan.js";
+import { JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
+import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
+import { adoptIfCreated, advanceShard, applyBatch, forEachLimited } from "./jobs/submit.js";
+import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
+import type { ProviderAdapter, ProviderConfig } from "./providers/types.js";
+import {
+  type BatchJob,
+  type BatchRequest,
+  type BatchResult,
+  isFinished,
+  type JobStatus,
+  type ProviderName,
+  type ResultStatus,
+} from "./types.js";
+import { assertValidJobId } from "./workspace/job-id.js";
+import { nowIso, RECORD_FORMAT, type JobRecord, type ShardRecord } from "./workspace/job-record.js";
+import type { LockOptions } from "./workspace/lock.js";
+import { Workspace } from "./workspace/workspace.js";
+
+export interface RelayClientOptions {
+  /** The workspace directory; created if missing. */
+  directory: string;
+  /** Keys, base URLs and options per provider; anything missing is read from the provider's environment variables. */
+  providers?: Partial<Record<ProviderName, ProviderConfig>>;
+  /** How many shards are uploaded and created at once. Default 4. */
+  submitConcurrency?: number;
+  /** How long to wait for another process working on the same job, and when its lock counts as abandoned. */
+  lock?: LockOptions;
+  /** Environment to read keys and base URLs from. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SubmitBatchOptions {
+  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+  jobId: string;
+  provider: ProviderName;
+  description?: string;
+  /** Replace a finished job of the same ID (its stored results are deleted). */
+  overwrite?: boolean;
+  /** OpenAI: "/v1/chat/completions" (default) or "/v1/responses". */
+  endpoint?: string;
+}
+
+export interface WaitOptions {
+  /** Time between status checks. Default 30 s. */
+  pollIntervalMs?: number;
+  /** Called after every status check. */
+  onStatus?: (job: BatchJob) => void;
+  signal?: AbortSignal;
+}
+
+const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
+
+function isRelayResult(value: unknown): value is BatchResult {
+  const candidate = value as Partial<BatchResult> | null;
+  return (
+    candidate !== null &&
+    typeof candidate === "object" &&
+    typeof candidate.id === "string" &&
+    RESULT_STATUSES.has(candidate.status as ResultStatus) &&
+    "raw" in candidate
+  );
+}
+
+/**
+ * Submits, watches and collects LLM batch jobs, keeping each job and its results in a workspace directory that
+ * any later process can pick up.
+ */
+export class RelayClient {
+  readonly directory: string;
+  private readonly workspace: Workspace;
+  private readonly providerConfigs: Partial<Record<ProviderName, ProviderConfig>>;
+  private readonly adapters = new Map<ProviderName, ProviderAdapter>();
+  private readonly submitConcurrency: number;
+  private readonly lockOptions: LockOptions | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly ready: Promise<void>;
+
+  constructor(options: RelayClientOptions) {
+    if (!options || typeof options.directory !== "string" || options.directory.trim() === "") {
+      throw new ValidationError('new RelayClient() needs a workspace directory: new RelayClient({ directory: "my_jobs" }).');
+    }
+    this.workspace = new Workspace(options.directory);
+    this.directory = this.workspace.directory;
+    this.providerConfigs = options.providers ?? {};
+    this.submitConcurrency = Math.max(1, options.submitConcurrency ?? 4);
+    this.lockOptions = options.lock;
+    this.env = options.env ?? process.env;
+    this.ready = this.workspace.ensure();
+    this.ready.catch(() => {});
+  }
+
+  /** Validates the requests, stores the job, and submits it as one or more provider batches. */
+  async submitBatch(options: SubmitBatchOptions): Promise<BatchJob> {
+    const { jobId, requests } = options;
+    assertValidJobId(jobId);
+    if (Array.isArray(requests) && requests.length === 0) {
+      throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");
+    }
+    if (!requests || (typeof requests !== "object" && typeof requests !== "function")) {
+      throw new ValidationError("requests must be an array or an iterable of BatchRequest objects.");
+    }
+    if (options.description !== undefined && typeof options.description !== "string") {
+      throw new ValidationError("description must be a string.");
+    }
+    const adapter = this.adapter(options.provider);
+    const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
+    await this.ready;
+    await this.workspace.assertWritable();
+
+    const lock = await this.workspace.lockJob(jobId, this.lockOptions);
+    try {
+      const existing = await this.loadRecord(jobId);
+      if (existing && !isFinished(existing.status)) {
+        throw new JobExistsError(
+          `Job "${jobId}" already exists and is in progress (status: ${existing.status}). ` +
+            "Monitor it, cancel it, or choose another job ID.",
+        );
+      }
+      if (existing && !options.overwrite) {
+        throw new JobExistsError(
+          `Job "${jobId}" already exists and has finished (status: ${existing.status}). ` +
+            "Pass overwrite: true to replace it and delete its stored results, or choose another job ID.",
+        );
+      }
+
+      // Requests are validated and written to a staging directory first, so bad input changes nothing stored.
+      const jobDir = this.workspace.jobDir(jobId);
+      const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
+      let plan: Awaited<ReturnType<typeof planShards>>;
+      try {
+        plan = await planShards({ requests, adapter, endpoint, directory: staging });
+      } catch (error) {
+        await rm(staging, { recursive: true, force: true });
+        throw error;
+      }
+      if (existing) {
+        await this.workspace.removeResults(jobId);
+        await this.workspace.removeJobFiles(jobId);
+      }
+      await rename(staging, jobDir);
+
+      const now = nowIso();
+      const shards: ShardRecord[] = plan.shards.map((shard) => ({
+        index: shard.index,
+        model: shard.model,
+        n_requests: shard.nRequests,
+        bytes: shard.bytes,
+        state: "planned",
+        input_file_id: null,
+        provider_batch_id: null,
+        status: "pending",
+        provider_status: null,
+        completed_requests: 0,
+        failed_requests: 0,
+        output_file_id: null,
+        error_file_id: null,
+        error: null,
+        updated_at: now,
+      }));
+      const record: JobRecord = {
+        job_id: jobId,
+        provider_job_id: null,
+        provider: adapter.name,
+        submitted_at: now,
+        status: "pending",
+        n_requests: plan.nRequests,
+        completed_requests: 0,
+        failed_requests: 0,
+        description: options.description ?? "",
+        relay_format: RECORD_FORMAT,
+        provider_status: "",
+        submission_id: randomBytes(8).toString("hex"),
+        endpoint,
+        created_at: now,
+        updated_at: now,
+        finished_at: null,
+        shards,
+      };
+      const handle = new JobHandle(this.workspace, record);
+      await handle.save();
+      await this.advanceShards(handle, adapter);
+      return toBatchJob(record);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Job IDs in the workspace, sorted. */
+  async listJobs(): Promise<string[]> {
+    await this.ready;
+    return this.workspace.listJobIds();
+  }
+
+  /** The stored job record, or null when there is no such job. A corrupt record throws CorruptWorkspaceError. */
+  async getJob(jobId: string): Promise<JobRecord | null> {
+    assertValidJobId(jobId);
+    await this.ready;
+    return this.loadRecord(jobId);
+  }
+
+  /** Asks the provider for the status of every batch of the job and stores it. */
+  async monitorBatch(jobId: string): Promise<BatchJob> {
+    return this.withJob(jobId, async (handle, adapter) => {
+      await this.refresh(handle, adapter);
+      return toBatchJob(handle.record);
+    });
+  }
+
+  /**
+   * Finishes an interrupted submission: every shard whose batch was not recorded is looked up at the provider by
+   * its tags and adopted, or created if the provider has none. Safe to call at any time.
+   */
+  async recover(jobId: string): Promise<BatchJob> {
+    return this.withJob(jobId, async (handle, adapter) => {
+      await this.advanceShards(handle, adapter);
+      return toBatchJob(handle.record);
+    });
+  }
+
+  /** Polls until the job has finished (completed, failed, expired or cancelled). */
+  async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
+    const interval = options.pollIntervalMs ?? 30_000;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const job = await this.monitorBatch(jobId);
+      options.onStatus?.(job);
+      if (isFinished(job.status)) return job;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, interval);
+        options.signal?.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            reject(options.signal?.reason);
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  /**
+   * The job's results, one per request in request order. Served from the workspace after the first fetch; with
+   * `forceRefresh` fetched from the provider again. Throws JobNotFinishedError while the job is still running.
+   */
+  async retrieveBatchResults(jobId: string, options: { forceRefresh?: boolean } = {}): Promise<BatchResult[]> {
+    const results: BatchResult[] = [];
+    for await (const result of this.streamResults(jobId, options)) results.push(result);
+    return results;
+  }
+
+  /** Like retrieveBatchResults, but yields results one at a time without holding them all in memory. */
+  async *streamResults(jobId: string, options: { forceRefresh?: boolean } = {}): AsyncGenerator<BatchResult> {
+    assertValidJobId(jobId);
+    await this.ready;
+    if (options.forceRefresh || !(await this.workspace.hasResults(jobId))) {
+      await this.withJob(jobId, async (handle, adapter) => {
+        // Another process may have fetched them while this one waited for the lock.
+        if (!options.forceRefresh && (await this.workspace.hasResults(jobId))) return;
+        await this.refresh(handle, adapter);
+        if (!isFinished(handle.record.status)) throw new JobNotFinishedError(jobId, handle.record.status);
+        await this.fetchResults(handle, adapter);
+      });
+    }
+    yield* this.readStoredResults(jobId);
+  }
+
+  /** Results from the workspace only, or null when they have not been fetched. */
+  async getResults(jobId: string): Promise<BatchResult[] | null> {
+    assertValidJobId(jobId);
+    await this.ready;
+    if (!(await this.workspace.hasResults(jobId))) return null;
+    const results: BatchResult[] = [];
+    for await (const result of this.readStoredResults(jobId)) results.push(result);
+    return results;
+  }
+
+  async hasResults(jobId: string): Promise<boolean> {
+    assertValidJobId(jobId);
+    await this.ready;
+    return this.workspace.hasResults(jobId);
+  }
+
+  /** Asks the provider to cancel every unfinished batch of the job. True when the provider accepted. */
+  async cancelBatch(jobId: string): Promise<boolean> {
+    return this.withJob(jobId, async (handle, adapter) => {
+      let accepted = false;
+      for (const shard of handle.record.shards) {
+        if (shard.state !== "created") {
+          // Not created yet: it never will be. A shard mid-creation is resolved first so no batch is left running.
+          if (shard.state === "creating") await adoptIfCreated(handle, adapter, shard.index);
+          if ((shard.state as ShardRecord["state"]) !== "created") {
+            shard.state = "create_failed";
+            shard.status = "cancelled";
+            shard.error = { code: "cancelled_before_submission", message: "Cancelled before the batch was created." };
+            accepted = true;
+            continue;
+          }
+        }
+        if (isFinished(shard.status) || !shard.provider_batch_id) continue;
+        applyBatch(shard, await adapter.cancelBatch(shard.provider_batch_id));
+        accepted = true;
+      }
+      await handle.save();
+      return accepted;
+    });
+  }
+
+  // ---- internals ----
+
+  private adapter(provider: unknown): ProviderAdapter {
+    const entry = providerEntry(provider);
+    let adapter = this.adapters.get(entry.name);
+    if (!adapter) {
+      adapter = entry.create(resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env));
+      this.adapters.set(entry.name, adapter);
+    }
+    return adapter;
+  }
+
+  private async loadRecord(jobId: string): Promise<JobRecord | null> {
+    const raw = await this.workspace.readRecord(jobId);
+    return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry) : null;
+  }
+
+  /** Runs `work` on a job under its lock. */
+  private async withJob<T>(jobId: string, work: (handle: JobHandle, adapter: ProviderAdapter) => Promise<T>): Promise<T> {
+    assertValidJobId(jobId);
+    await this.ready;
+    const known = await this.loadRecord(jobId);
+    if (!known) throw new JobNotFoundError(jobId);
+    const adapter = this.adapter(known.provider);
+    const lock = await this.workspace.lockJob(jobId, this.lockOptions);
+    try {
+      const record = await this.loadRecord(jobId);
+      if (!record) throw new JobNotFoundError(jobId);
+      return await work(new JobHandle(this.workspace, record), adapter);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async advanceShards(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
+    const jobDir = this.workspace.jobDir(handle.record.job_id);
+    const open = handle.record.shards.filter((shard) => shard.state !== "created" && shard.state !== "create_failed");
+    await forEachLimited(open, this.submitConcurrency, (shard) => advanceShard(handle, adapter, shard.index, jobDir));
+  }
+
+  /** Finishes any interrupted submission, then polls every unfinished batch. */
+  private async refresh(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
+    if (handle.record.shards.some((shard) => shard.state !== "created" && shard.state !== "create_failed")) {
+      await this.advanceShards(handle, adapter);
+    }
+    for (const shard of handle.record.shards) {
+      if (shard.state !== "created" || !shard.provider_batch_id || isFinished(shard.status)) continue;
+      applyBatch(shard, await adapter.getBatch(shard.provider_batch_id));
+    }
+    await handle.save();
+  }
+
+  private async fetchResults(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
+    const record = handle.record;
+    const jobDir = this.workspace.jobDir(record.job_id);
+    if (record.submission_id === "") {
+      // A job submitted by the Python Relay: no stored request list, so the provider's order is kept.
+      await this.workspace.writeResults(record.job_id, unorderedResults(adapter, record.shards));
+      return;
+    }
+    for (const shard of record.shards) {
+      const counts = await collectShardResults({ adapter, shard, jobDir });
+      shard.completed_requests = counts.succeeded;
+      shard.failed_requests = counts.unsuccessful;
+    }
+    await this.workspace.writeResults(record.job_id, mergeShardResults(jobDir, record.shards.length));
+    await handle.save();
+  }
+
+  private async *readStoredResults(jobId: string): AsyncGenerator<BatchResult> {
+    let parseRecord: ((raw: unknown) => BatchResult | null) | undefined;
+    for await (const element of this.workspace.readResults(jobId)) {
+      if (isRelayResult(element)) {
+        yield element;
+        continue;
+      }
+      // A results file of the Python Relay holds the provider's raw records.
+      if (!parseRecord) {
+        const record = await this.loadRecord(jobId);
+        const entry = providerEntry(record?.provider);
+        parseRecord = (raw) => {
+          const parsed = entry.parseRecord(raw);
+          return parsed ? { id: parsed.customId, ...parsed.result } : null;
+        };
+      }
+      const parsed = parseRecord(element);
+      if (parsed) yield parsed;
+    }
+  }
+}
+
+export type { JobStatus };

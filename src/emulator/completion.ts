@@ -1,0 +1,31 @@
+/** Deterministic fake model output: the same prompt always gets the same reply and token counts. */
+export interface FakeCompletion {
+  text: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** True when maxTokens cut the reply short. */
+  truncated: boolean;
+}
+
+const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+
+function hash(text: string): number {
+  let value = 2166136261;
+  for (let index = 0; index < text.length; index += 1) {
+    value ^= text.charCodeAt(index);
+    value = Math.imul(value, 16777619);
+  }
+  return value >>> 0;
+}
+
+export function fakeCompletion(model: string, promptText: string, maxTokens?: number): FakeCompletion {
+  const snippet = promptText.length > 120 ? `${promptText.slice(0, 117)}...` : promptText;
+  let text = `[${model} emulated #${hash(`${model}\n${promptText}`).toString(16)}] You said: ${snippet}`;
+  let outputTokens = estimateTokens(text);
+  const truncated = maxTokens !== undefined && outputTokens > maxTokens;
+  if (truncated) {
+    text = text.slice(0, maxTokens * 4);
+    outputTokens = maxTokens;
+  }
+  return { text, inputTokens: estimateTokens(promptText), outputTokens, truncated };
+}

@@ -1,0 +1,25 @@
+import type { IncomingMessage } from "node:http";
+import type { EmulatorClock } from "./clock.js";
+import type { BatchTiming } from "./engine.js";
+import type { RequestFate } from "./fates.js";
+import type { Router } from "./http.js";
+
+/** What every provider's emulation shares: the clock, batch timing and the fates tests ask for. */
+export interface EmulatorContext {
+  clock: EmulatorClock;
+  timing: BatchTiming;
+  /** The fate of a request: set by the test for its custom_id, else a marker in its body, else success. */
+  fateOf(customId: string, bodyText: string): RequestFate;
+}
+
+/** One provider's API, mounted under `/<name>` of the emulator. */
+export interface ProviderEmulation {
+  readonly name: string;
+  readonly router: Router;
+  /** Returns an error to send when the request lacks credentials, else null. */
+  checkAuth(request: IncomingMessage): { status: number; body: unknown } | null;
+  /** The provider's error body for a status and message. */
+  errorBody(status: number, code: string, message: string): unknown;
+  /** How many batches this provider holds (tests count them to prove no duplicate was created). */
+  batchCount(): number;
+}

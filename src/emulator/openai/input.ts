@@ -1,0 +1,104 @@
+import type { SimRequest } from "../engine.js";
+import type { RequestFate } from "../fates.js";
+
+export interface ParsedInput {
+  requests: SimRequest[];
+  /** The first problem that fails the whole batch at validation, as OpenAI reports it in `errors.data`. */
+  error: { code: string; message: string; line?: number } | null;
+}
+
+type Json = Record<string, unknown>;
+
+function lastUserText(messages: unknown): string {
+  if (!Array.isArray(messages)) return "";
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index] as Json | undefined;
+    if (message?.role !== "user") continue;
+    if (typeof message.content === "string") return message.content;
+    if (Array.isArray(message.content)) {
+      return message.content.map((part) => String((part as Json)?.text ?? "")).join("");
+    }
+  }
+  return "";
+}
+
+function promptTextOf(body: Json): string {
+  if (typeof body.input === "string") return body.input;
+  if (Array.isArray(body.input)) return lastUserText(body.input);
+  return lastUserText(body.messages);
+}
+
+function maxTokensOf(body: Json): number | undefined {
+  const value = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
+  return typeof value === "number" ? value : undefined;
+}
+
+/**
+ * Parses and validates an OpenAI-style batch input file: one JSON object per line with `custom_id` and `body`
+ * (and, when `endpoint` is given, `method: "POST"` and `url` equal to it). One model per file, unique custom_ids.
+ */
+export function parseBatchInput(
+  text: string,
+  options: { endpoint: string | null; fateOf: (customId: string, line: string) => RequestFate; maxRequests: number },
+): ParsedInput {
+  const requests: SimRequest[] = [];
+  const seen = new Set<string>();
+  let model: string | undefined;
+  const fail = (code: string, message: string, line?: number): ParsedInput => ({
+    requests,
+    error: line === undefined ? { code, message } : { code, message, line },
+  });
+  const lines = text.split("\n");
+  for (let index = 0; index < lines.length; index += 1) {
+    const raw = lines[index] as string;
+    if (raw.trim() === "") continue;
+    const lineNumber = index + 1;
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(raw) as Json;
+    } catch {
+      return fail("invalid_json_line", `Line ${lineNumber} is not valid JSON.`, lineNumber);
+    }
+    const customId = parsed.custom_id;
+    if (typeof customId !== "string" || customId === "") {
+      return fail("missing_required_parameter", `Line ${lineNumber} has no custom_id.`, lineNumber);
+    }
+    if (seen.has(customId)) {
+      return fail("duplicate_custom_id", `The custom_id '${customId}' is used more than once in the file.`, lineNumber);
+    }
+    seen.add(customId);
+    if (options.endpoint !== null) {
+      if (parsed.method !== "POST") return fail("invalid_method", `Line ${lineNumber}: method must be POST.`, lineNumber);
+      if (parsed.url !== options.endpoint) {
+        return fail(
+          "mismatched_url",
+          `Line ${lineNumber}: url '${String(parsed.url)}' does not match the batch endpoint '${options.endpoint}'.`,
+          lineNumber,
+        );
+      }
+    }
+    const body = parsed.body as Json | undefined;
+    if (!body || typeof body !== "object" || typeof body.model !== "string") {
+      return fail("invalid_request", `Line ${lineNumber}: body.model is required.`, lineNumber);
+    }
+    if (model !== undefined && body.model !== model) {
+      return fail("mismatched_model", `Line ${lineNumber}: every request in a batch must use the same model.`, lineNumber);
+    }
+    model = body.model;
+    const fate = options.fateOf(customId, raw);
+    if (fate === "invalid") return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
+    const maxTokens = maxTokensOf(body);
+    requests.push({
+      customId,
+      model: body.model,
+      promptText: promptTextOf(body),
+      fate,
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+    });
+  }
+  if (requests.length === 0) return fail("empty_file", "The input file has no requests.");
+  if (requests.length > options.maxRequests) {
+    return fail("too_many_requests", `A batch may hold at most ${options.maxRequests} requests.`);
+  }
+  return { requests, error: null };
+}

@@ -1,0 +1,186 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type EmulatorClock, realClock } from "./clock.js";
+import type { EmulatorContext, ProviderEmulation } from "./context.js";
+import { type BatchTiming, DEFAULT_TIMING } from "./engine.js";
+import { type RequestFate, fateFromText } from "./fates.js";
+import { FaultInjector } from "./faults.js";
+import { HttpError, sendJson } from "./http.js";
+import { OpenAIEmulation } from "./openai/emulation.js";
+
+export interface EmulatorOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  host?: string;
+  clock?: EmulatorClock;
+  timing?: Partial<BatchTiming>;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/**
+ * A local HTTP server that speaks the providers' batch APIs, for tests and for trying Relay without keys.
+ * Each provider lives under its own prefix: `<url>/openai/v1`, `<url>/anthropic`, `<url>/together/v1`.
+ */
+export class Emulator {
+  readonly faults = new FaultInjector();
+  readonly clock: EmulatorClock;
+  readonly timing: BatchTiming;
+  readonly openai: OpenAIEmulation;
+  /** Every request served, in order (method, path without the query, status). */
+  readonly requestLog: RequestLogEntry[] = [];
+  private readonly fates = new Map<string, RequestFate>();
+  private readonly providers = new Map<string, ProviderEmulation>();
+  private server: Server | undefined;
+  private origin = "";
+
+  constructor(options: EmulatorOptions = {}) {
+    this.clock = options.clock ?? realClock;
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    const context: EmulatorContext = {
+      clock: this.clock,
+      timing: this.timing,
+      fateOf: (customId, bodyText) => this.fates.get(customId) ?? fateFromText(bodyText) ?? "succeed",
+    };
+    this.openai = new OpenAIEmulation(context);
+    for (const provider of [this.openai]) this.providers.set(provider.name, provider);
+  }
+
+  static async start(options: EmulatorOptions = {}): Promise<Emulator> {
+    const emulator = new Emulator(options);
+    await emulator.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+    return emulator;
+  }
+
+  get url(): string {
+    return this.origin;
+  }
+
+  /** The base URL to give the provider's SDK or Relay (`providers.<name>.baseURL`). */
+  baseURL(provider: "openai" | "anthropic" | "together"): string {
+    return provider === "anthropic" ? `${this.origin}/anthropic` : `${this.origin}/${provider}/v1`;
+  }
+
+  /** Makes every later request with this custom_id end this way. */
+  setFate(customId: string, fate: RequestFate): void {
+    this.fates.set(customId, fate);
+  }
+
+  /** Batches held per provider (to prove that no duplicate was created). */
+  batchCount(provider: string): number {
+    return this.providers.get(provider)?.batchCount() ?? 0;
+  }
+
+  private async listen(port: number, host: string): Promise<void> {
+    const server = createServer((request, response) => {
+      this.handle(request, response).catch((error) => {
+        if (!response.headersSent) sendJson(response, 500, { error: { message: String(error), type: "server_error" } });
+        else response.destroy();
+      });
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const address = server.address() as AddressInfo;
+    this.origin = `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", this.origin);
+    const method = request.method ?? "GET";
+    const [, prefix = "", ...rest] = url.pathname.split("/");
+    const provider = this.providers.get(prefix);
+    const path = `/${rest.join("/")}`;
+    response.on("finish", () => this.requestLog.push({ method, path: url.pathname, status: response.statusCode }));
+
+    const fault = this.faults.take(method, url.pathname);
+    let dropResponse = false;
+    if (fault) {
+      if (fault.kind === "reset") {
+        request.socket.destroy();
+        return;
+      }
+      if (fault.kind === "status") {
+        await drain(request);
+        const headers: Record<string, string> = {};
+        if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
+        const body = fault.body ?? provider?.errorBody(fault.status, "emulated_fault", `Emulated HTTP ${fault.status}`);
+        sendJson(response, fault.status, body ?? { error: "emulated fault" }, headers);
+        return;
+      }
+      if (fault.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (fault.kind === "cut") cutAfter(response, fault.afterBytes);
+      if (fault.kind === "drop_response") dropResponse = true;
+    }
+
+    if (!provider) {
+      sendJson(response, 404, { error: { message: `Unknown path ${url.pathname}; providers: ${[...this.providers.keys()].join(", ")}` } });
+      return;
+    }
+    const denied = provider.checkAuth(request);
+    if (denied) {
+      await drain(request);
+      sendJson(response, denied.status, denied.body);
+      return;
+    }
+    const match = provider.router.match(method, path);
+    if (match === null || match === "wrong_method") {
+      await drain(request);
+      const status = match === null ? 404 : 405;
+      sendJson(response, status, provider.errorBody(status, "not_found", `No route for ${method} ${path}`));
+      return;
+    }
+    if (dropResponse) {
+      // The request is carried out, but the caller never hears back: its outcome is unknown to it.
+      const original = response.writeHead.bind(response);
+      response.writeHead = ((...args: Parameters<typeof original>) => {
+        request.socket.destroy();
+        return original(...args);
+      }) as typeof response.writeHead;
+    }
+    try {
+      await match.handler({ request, response, params: match.params, url, origin: this.origin });
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      if (!response.headersSent) sendJson(response, error.status, provider.errorBody(error.status, error.code, error.message));
+    }
+  }
+}
+
+async function drain(request: IncomingMessage): Promise<void> {
+  for await (const _ of request) {
+    // discard
+  }
+}
+
+/** Sends only the first `limit` bytes of the body, then drops the connection. */
+function cutAfter(response: ServerResponse, limit: number): void {
+  let sent = 0;
+  const write = response.write.bind(response) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  response.write = ((chunk: string | Buffer, ...rest: unknown[]) => {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    if (sent + buffer.length <= limit) {
+      sent += buffer.length;
+      return write(buffer, ...rest);
+    }
+    write(buffer.subarray(0, Math.max(0, limit - sent)));
+    sent = limit;
+    setImmediate(() => response.socket?.destroy());
+    return false;
+  }) as typeof response.write;
+}

@@ -1,0 +1,98 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { ValidationError } from "../errors.js";
+import type { ProviderAdapter } from "../providers/types.js";
+import type { BatchRequest } from "../types.js";
+import { LineWriter } from "../util/line-writer.js";
+import { checkEncodedSize, validateRequest } from "./validate.js";
+
+export interface PlannedShard {
+  index: number;
+  model: string | null;
+  nRequests: number;
+  bytes: number;
+}
+
+/** File names inside a job's private directory. */
+export const shardFile = (index: number) => `shard-${String(index).padStart(4, "0")}.jsonl`;
+export const shardIdsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.ids`;
+export const shardResultsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.results.jsonl`;
+/** One line per request, in the order given: the index of the shard that holds it. */
+export const ORDER_FILE = "order.txt";
+
+interface OpenShard extends PlannedShard {
+  lines: LineWriter;
+  ids: LineWriter;
+}
+
+/**
+ * Validates the requests and writes them, encoded for the provider, into shard files that respect the provider's
+ * limits (requests and bytes per batch, one model per batch where required). Streams: memory does not grow with
+ * the number of requests beyond the set of IDs used to reject duplicates.
+ */
+export async function planShards(options: {
+  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+  adapter: ProviderAdapter;
+  endpoint: string | null;
+  directory: string;
+}): Promise<{ shards: PlannedShard[]; nRequests: number }> {
+  const { adapter, directory } = options;
+  const limits = adapter.limits;
+  await mkdir(directory, { recursive: true });
+  const order = new LineWriter(join(directory, ORDER_FILE));
+  const shards: PlannedShard[] = [];
+  const open = new Map<string, OpenShard>();
+  const writers: LineWriter[] = [order];
+  const seenIds = new Set<string>();
+  let position = 0;
+
+  const closeShard = async (key: string) => {
+    const shard = open.get(key);
+    if (!shard) return;
+    open.delete(key);
+    await Promise.all([shard.lines.close(), shard.ids.close()]);
+  };
+
+  try {
+    for await (const request of options.requests) {
+      validateRequest(request, position, limits, adapter.name);
+      if (seenIds.has(request.id)) {
+        throw new ValidationError(
+          `request "${request.id}" (#${position + 1}) repeats an id used earlier; request ids must be unique within a job.`,
+          "duplicate_request_id",
+        );
+      }
+      seenIds.add(request.id);
+      const line = adapter.encodeRequest(request, { endpoint: options.endpoint });
+      const bytes = checkEncodedSize(line, request, position, limits);
+      const key = limits.oneModelPerBatch ? request.model : "";
+      let shard = open.get(key);
+      if (shard && (shard.nRequests >= limits.maxRequestsPerBatch || shard.bytes + bytes > limits.maxBytesPerBatch)) {
+        await closeShard(key);
+        shard = undefined;
+      }
+      if (!shard) {
+        const index = shards.length;
+        const lines = new LineWriter(join(directory, shardFile(index)));
+        const ids = new LineWriter(join(directory, shardIdsFile(index)));
+        writers.push(lines, ids);
+        shard = { index, model: limits.oneModelPerBatch ? request.model : null, nRequests: 0, bytes: 0, lines, ids };
+        shards.push(shard);
+        open.set(key, shard);
+      }
+      await shard.lines.write(line);
+      await shard.ids.write(request.id);
+      await order.write(String(shard.index));
+      shard.nRequests += 1;
+      shard.bytes += bytes;
+      position += 1;
+    }
+    for (const key of [...open.keys()]) await closeShard(key);
+    await order.close();
+  } catch (error) {
+    for (const writer of writers) writer.destroy();
+    throw error;
+  }
+  if (position === 0) throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");
+  return { shards: shards.map(({ index, model, nRequests, bytes }) => ({ index, model, nRequests, bytes })), nRequests: position };
+}

@@ -1,0 +1,134 @@
+import { CorruptWorkspaceError } from "../errors.js";
+import type { ProviderEntry } from "../providers/registry.js";
+import { type BatchJob, isFinished, type JobStatus, type ProviderName } from "../types.js";
+import { nowIso, RECORD_FORMAT, type JobRecord, type ShardRecord } from "../workspace/job-record.js";
+import type { Workspace } from "../workspace/workspace.js";
+import { aggregateProviderStatus, aggregateStatus } from "./status.js";
+
+const JOB_STATUSES = new Set<JobStatus>(["pending", "in_progress", "completed", "failed", "expired", "cancelling", "cancelled"]);
+
+function toIsoUtc(value: unknown): string {
+  if (typeof value === "number") return new Date(value * 1000).toISOString();
+  if (typeof value !== "string") return nowIso();
+  // The Python Relay wrote naive local timestamps; read them as UTC, the best guess without the writer's zone.
+  const hasZone = /[zZ]|[+-]\d\d:?\d\d$/.test(value);
+  const parsed = new Date(hasZone ? value : `${value}Z`);
+  return Number.isNaN(parsed.getTime()) ? value : parsed.toISOString();
+}
+
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * Reads a stored record as a JobRecord. Records of the Python Relay (no `relay_format`) are upgraded in memory:
+ * one shard holding `provider_job_id`, its raw status normalised.
+ */
+export function parseJobRecord(
+  raw: Record<string, unknown>,
+  path: string,
+  providerOf: (name: unknown) => ProviderEntry,
+): JobRecord {
+  if (typeof raw.job_id !== "string") throw new CorruptWorkspaceError(path, "job_id is missing");
+  if (raw.relay_format !== undefined) {
+    if (raw.relay_format !== RECORD_FORMAT) {
+      throw new CorruptWorkspaceError(path, `relay_format ${String(raw.relay_format)} is not one this version reads`);
+    }
+    if (!Array.isArray(raw.shards) || !JOB_STATUSES.has(raw.status as JobStatus)) {
+      throw new CorruptWorkspaceError(path, "shards or status missing");
+    }
+    return raw as unknown as JobRecord;
+  }
+  const entry = providerOf(raw.provider);
+  const providerStatus = typeof raw.status === "string" ? raw.status : "unknown";
+  const status = entry.normaliseStatus(providerStatus);
+  const submittedAt = toIsoUtc(raw.submitted_at);
+  const batchId = typeof raw.provider_job_id === "string" ? raw.provider_job_id : null;
+  const shard: ShardRecord = {
+    index: 0,
+    model: null,
+    n_requests: count(raw.n_requests),
+    bytes: 0,
+    state: batchId ? "created" : "create_failed",
+    input_file_id: null,
+    provider_batch_id: batchId,
+    status,
+    provider_status: providerStatus,
+    completed_requests: count(raw.completed_requests),
+    failed_requests: count(raw.failed_requests),
+    output_file_id: null,
+    error_file_id: null,
+    error: null,
+    updated_at: submittedAt,
+  };
+  return {
+    job_id: raw.job_id,
+    provider_job_id: batchId,
+    provider: entry.name,
+    submitted_at: submittedAt,
+    status,
+    n_requests: count(raw.n_requests),
+    completed_requests: count(raw.completed_requests),
+    failed_requests: count(raw.failed_requests),
+    description: typeof raw.description === "string" ? raw.description : "",
+    relay_format: RECORD_FORMAT,
+    provider_status: providerStatus,
+    submission_id: "",
+    endpoint: null,
+    created_at: submittedAt,
+    updated_at: submittedAt,
+    finished_at: null,
+    shards: [shard],
+  };
+}
+
+/** Recomputes the job-level fields from the shards. */
+export function refreshAggregate(record: JobRecord): void {
+  record.status = aggregateStatus(record.shards);
+  record.provider_status = aggregateProviderStatus(record.shards);
+  record.completed_requests = record.shards.reduce((sum, shard) => sum + shard.completed_requests, 0);
+  record.failed_requests = record.shards.reduce((sum, shard) => sum + shard.failed_requests, 0);
+  record.provider_job_id = record.shards[0]?.provider_batch_id ?? null;
+  if (isFinished(record.status)) record.finished_at ??= nowIso();
+  else record.finished_at = null;
+}
+
+export function toBatchJob(record: JobRecord): BatchJob {
+  return {
+    jobId: record.job_id,
+    provider: record.provider as ProviderName,
+    submittedAt: record.submitted_at,
+    status: record.status,
+    providerStatus: record.provider_status,
+    nRequests: record.n_requests,
+    completedRequests: record.completed_requests,
+    failedRequests: record.failed_requests,
+    description: record.description,
+    providerBatchIds: record.shards.map((shard) => shard.provider_batch_id),
+  };
+}
+
+/** A job record being worked on: every change is saved atomically, one write at a time. */
+export class JobHandle {
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly workspace: Workspace,
+    readonly record: JobRecord,
+  ) {}
+
+  save(): Promise<void> {
+    refreshAggregate(this.record);
+    this.record.updated_at = nowIso();
+    const snapshot = JSON.parse(JSON.stringify(this.record)) as JobRecord;
+    const write = this.pending.then(() => this.workspace.writeRecord(this.record.job_id, snapshot));
+    this.pending = write.catch(() => {});
+    return write;
+  }
+
+  shard(index: number): ShardRecord {
+    const shard = this.record.shards[index];
+    if (!shard) throw new Error(`job ${this.record.job_id} has no shard ${index}`);
+    return shard;
+  }
+}

@@ -1,0 +1,129 @@
+import { join } from "node:path";
+import { ProviderError, RelayError } from "../errors.js";
+import { AmbiguousCreateError, type ProviderAdapter, type ProviderBatch, type ShardTags } from "../providers/types.js";
+import { nowIso, type ShardRecord } from "../workspace/job-record.js";
+import { shardFile } from "./plan.js";
+import type { JobHandle } from "./record.js";
+
+const CREATE_ATTEMPTS = 4;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Copies what the provider says about a batch into the shard record. */
+export function applyBatch(shard: ShardRecord, batch: ProviderBatch): void {
+  shard.provider_batch_id = batch.id;
+  shard.state = "created";
+  shard.status = batch.status;
+  shard.provider_status = batch.providerStatus;
+  shard.completed_requests = batch.completed;
+  shard.failed_requests = batch.failed;
+  shard.output_file_id = batch.outputFileId;
+  shard.error_file_id = batch.errorFileId;
+  shard.input_file_id ??= batch.inputFileId;
+  shard.error = batch.error;
+  shard.updated_at = nowIso();
+}
+
+function tagsOf(handle: JobHandle, shard: ShardRecord): ShardTags {
+  return { jobId: handle.record.job_id, shardIndex: shard.index, submissionId: handle.record.submission_id };
+}
+
+/** For a shard whose creation outcome is unknown: adopts the batch if the provider has it. */
+export async function adoptIfCreated(handle: JobHandle, adapter: ProviderAdapter, index: number): Promise<boolean> {
+  const shard = handle.shard(index);
+  const found = await adapter.findBatch(tagsOf(handle, shard), Date.parse(shard.updated_at));
+  if (!found) return false;
+  applyBatch(shard, found);
+  await handle.save();
+  return true;
+}
+
+/**
+ * Moves one shard forward until its batch exists at the provider, recording each step before and after the
+ * provider call, so that a crash at any point can be resumed without losing or duplicating a batch:
+ * planned → (upload) → uploaded → creating → (create) → created.
+ * A shard found in `creating` (a create whose outcome was never recorded) is looked up by its tags first.
+ */
+export async function advanceShard(handle: JobHandle, adapter: ProviderAdapter, index: number, jobDir: string): Promise<void> {
+  const shard = handle.shard(index);
+  const tags = tagsOf(handle, shard);
+  const shardPath = join(jobDir, shardFile(index));
+
+  if (shard.state === "created" || shard.state === "create_failed") return;
+
+  if (shard.state === "creating") {
+    if (await adoptIfCreated(handle, adapter, index)) return;
+    shard.state = shard.input_file_id !== null || adapter.name === "anthropic" ? "uploaded" : "planned";
+  }
+
+  if (shard.state === "planned") {
+    shard.input_file_id = await adapter.uploadShard(shardPath, tags);
+    shard.state = "uploaded";
+    shard.updated_at = nowIso();
+    await handle.save();
+  }
+
+  for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt += 1) {
+    shard.state = "creating";
+    shard.updated_at = nowIso();
+    await handle.save();
+    try {
+      const batch = await adapter.createBatch({
+        inputFileId: shard.input_file_id,
+        shardPath,
+        endpoint: handle.record.endpoint,
+        tags,
+      });
+      applyBatch(shard, batch);
+      await handle.save();
+      return;
+    } catch (error) {
+      if (error instanceof AmbiguousCreateError) {
+        // The provider may have created the batch even though the answer was lost: look before trying again.
+        await sleep(250 * attempt);
+        const found = await adapter.findBatch(tags, Date.parse(shard.updated_at));
+        if (found) {
+          applyBatch(shard, found);
+          await handle.save();
+          return;
+        }
+      } else if (error instanceof ProviderError && error.httpStatus === 429) {
+        await sleep(1000 * 2 ** (attempt - 1));
+      } else {
+        shard.state = "create_failed";
+        shard.status = "failed";
+        shard.provider_status = null;
+        shard.error = { code: error instanceof RelayError ? error.code : "create_failed", message: (error as Error).message };
+        shard.updated_at = nowIso();
+        await handle.save();
+        throw error;
+      }
+      shard.state = "uploaded";
+      await handle.save();
+    }
+  }
+  throw new ProviderError(
+    adapter.name,
+    `could not create batch ${index} of job "${handle.record.job_id}" after ${CREATE_ATTEMPTS} attempts. ` +
+      `The job is saved; run client.recover("${handle.record.job_id}") or \`relay recover ${handle.record.job_id}\` later.`,
+    { code: "create_incomplete" },
+  );
+}
+
+/** Runs `task` over `items` with at most `limit` running at once; the first error is rethrown after all settle. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstError: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError !== undefined) throw firstError;
+}

@@ -1,0 +1,85 @@
+import { ValidationError } from "../errors.js";
+import type { ProviderLimits } from "../providers/types.js";
+import type { BatchRequest } from "../types.js";
+
+const ROLES = new Set(["system", "user", "assistant"]);
+
+function describe(request: unknown, position: number): string {
+  const id = (request as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? `request "${id}" (#${position + 1})` : `request #${position + 1}`;
+}
+
+/** Throws if a value holds something JSON cannot carry faithfully (NaN, Infinity, functions, cycles). */
+function assertPlainJson(value: unknown, where: string, seen = new Set<unknown>()): void {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new ValidationError(`${where} is ${value}, which JSON cannot represent.`);
+  }
+  if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") {
+    throw new ValidationError(`${where} is a ${typeof value}, which JSON cannot represent.`);
+  }
+  if (value !== null && typeof value === "object") {
+    if (seen.has(value)) throw new ValidationError(`${where} contains a circular reference.`);
+    seen.add(value);
+    for (const [key, inner] of Object.entries(value)) assertPlainJson(inner, `${where}.${key}`, seen);
+    seen.delete(value);
+  }
+}
+
+/** Checks one request against Relay's rules and the provider's. Throws a ValidationError naming the request. */
+export function validateRequest(request: BatchRequest, position: number, limits: ProviderLimits, provider: string): void {
+  const label = describe(request, position);
+  if (request === null || typeof request !== "object") throw new ValidationError(`${label} is not an object.`);
+  if (typeof request.id !== "string" || request.id === "") {
+    throw new ValidationError(`${label} has no id; every request needs a unique string id.`, "invalid_request_id");
+  }
+  if (!limits.customIdPattern.test(request.id)) {
+    throw new ValidationError(
+      `${label}: ${provider} would reject the id "${request.id}" as custom_id; it must be ${limits.customIdRule}.`,
+      "invalid_request_id",
+    );
+  }
+  if (typeof request.model !== "string" || request.model.trim() === "") {
+    throw new ValidationError(`${label} has no model.`);
+  }
+  const hasPrompt = typeof request.prompt === "string" && request.prompt !== "";
+  if (request.prompt !== undefined && typeof request.prompt !== "string") {
+    throw new ValidationError(`${label}: prompt must be a string.`);
+  }
+  if (request.messages !== undefined) {
+    if (!Array.isArray(request.messages) || request.messages.length === 0) {
+      throw new ValidationError(`${label}: messages must be a non-empty array.`);
+    }
+    request.messages.forEach((message, index) => {
+      if (!message || !ROLES.has(message.role) || typeof message.content !== "string") {
+        throw new ValidationError(
+          `${label}: messages[${index}] must be {role: "system" | "user" | "assistant", content: string}.`,
+        );
+      }
+    });
+  } else if (!hasPrompt) {
+    throw new ValidationError(`${label} has no prompt (give prompt, or messages for a conversation).`);
+  }
+  if (request.systemPrompt !== undefined && typeof request.systemPrompt !== "string") {
+    throw new ValidationError(`${label}: systemPrompt must be a string.`);
+  }
+  if (request.maxTokens !== undefined && (!Number.isInteger(request.maxTokens) || request.maxTokens < 1)) {
+    throw new ValidationError(`${label}: maxTokens must be a positive integer, not ${request.maxTokens}.`);
+  }
+  if (request.providerArgs !== undefined) {
+    if (request.providerArgs === null || typeof request.providerArgs !== "object" || Array.isArray(request.providerArgs)) {
+      throw new ValidationError(`${label}: providerArgs must be an object.`);
+    }
+    assertPlainJson(request.providerArgs, `${label}: providerArgs`);
+  }
+}
+
+export function checkEncodedSize(line: string, request: BatchRequest, position: number, limits: ProviderLimits): number {
+  const bytes = Buffer.byteLength(line) + 1;
+  if (bytes > limits.maxBytesPerRequest) {
+    throw new ValidationError(
+      `${describe(request, position)} is ${bytes} bytes encoded; the provider accepts at most ${limits.maxBytesPerRequest}.`,
+      "request_too_large",
+    );
+  }
+  return bytes;
+}

@@ -1,0 +1,194 @@
+import { openAsBlob } from "node:fs";
+import { basename } from "node:path";
+import OpenAI from "openai";
+import type { Batch } from "openai/resources/batches";
+import { ValidationError } from "../../errors.js";
+import type { BatchRequest } from "../../types.js";
+import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { resumableLines } from "../shared/lines.js";
+import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+import type {
+  CreateBatchInput,
+  EncodeOptions,
+  ParsedResult,
+  ProviderAdapter,
+  ProviderBatch,
+  ProviderLimits,
+  ResolvedProviderConfig,
+  ShardTags,
+} from "../types.js";
+import { CHAT_COMPLETIONS, encodeOpenAILine, RESPONSES } from "./encode.js";
+import { normaliseOpenAIStatus } from "./status.js";
+
+export const OPENAI_LIMITS: ProviderLimits = {
+  maxRequestsPerBatch: 50_000,
+  maxBytesPerBatch: 200 * 1024 * 1024,
+  // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
+  maxBytesPerRequest: 50 * 1024 * 1024,
+  // OpenAI documents no pattern; 64 characters is the bound other providers enforce and is safe here.
+  customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
+  customIdRule: "1 to 64 characters, no spaces or control characters",
+  oneModelPerBatch: true,
+};
+
+const ENDPOINTS = new Set([CHAT_COMPLETIONS, RESPONSES]);
+
+/** Metadata keys that tie a provider batch to the Relay job and shard that created it. */
+export function metadataFor(tags: ShardTags): Record<string, string> {
+  return {
+    relay_job_id: tags.jobId,
+    relay_shard: String(tags.shardIndex),
+    relay_submission: tags.submissionId,
+  };
+}
+
+export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
+  const values = (metadata ?? {}) as Record<string, unknown>;
+  return values.relay_submission === tags.submissionId && values.relay_shard === String(tags.shardIndex);
+}
+
+export function toProviderBatch(batch: Batch, normalise: (status: string) => "pending" | ReturnType<typeof normaliseOpenAIStatus>): ProviderBatch {
+  const errors = batch.errors?.data ?? [];
+  const first = errors[0];
+  const error =
+    batch.status === "failed"
+      ? {
+          ...(first?.code ? { code: first.code } : {}),
+          message:
+            errors.map((entry) => `${entry.message ?? entry.code}${entry.line ? ` (line ${entry.line})` : ""}`).join("; ") ||
+            "the batch failed",
+        }
+      : null;
+  return {
+    id: batch.id,
+    status: normalise(batch.status),
+    providerStatus: batch.status,
+    total: batch.request_counts?.total ?? 0,
+    completed: batch.request_counts?.completed ?? 0,
+    failed: batch.request_counts?.failed ?? 0,
+    inputFileId: batch.input_file_id ?? null,
+    outputFileId: batch.output_file_id ?? null,
+    errorFileId: batch.error_file_id ?? null,
+    error,
+    createdAt: typeof batch.created_at === "number" ? batch.created_at * 1000 : null,
+    raw: batch,
+  };
+}
+
+/** OpenAI's Files and Batches APIs through the official SDK. */
+export class OpenAIAdapter implements ProviderAdapter {
+  readonly name = "openai" as const;
+  readonly limits = OPENAI_LIMITS;
+  readonly defaultEndpoint: string;
+  private readonly client: OpenAI;
+
+  constructor(config: ResolvedProviderConfig) {
+    this.client = new OpenAI({
+      apiKey: config.apiKey,
+      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+      maxRetries: config.maxRetries,
+      timeout: config.timeoutMs,
+    });
+    this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS) ?? CHAT_COMPLETIONS;
+  }
+
+  checkEndpoint(endpoint: string | null): string | null {
+    const chosen = endpoint ?? CHAT_COMPLETIONS;
+    if (!ENDPOINTS.has(chosen)) {
+      throw new ValidationError(
+        `OpenAI batches in Relay support the endpoints ${[...ENDPOINTS].join(" and ")}, not "${chosen}".`,
+        "unsupported_endpoint",
+      );
+    }
+    return chosen;
+  }
+
+  encodeRequest(request: BatchRequest, options: EncodeOptions): string {
+    return encodeOpenAILine(request, options.endpoint ?? this.defaultEndpoint);
+  }
+
+  normaliseStatus(status: string) {
+    return normaliseOpenAIStatus(status);
+  }
+
+  async uploadShard(shardPath: string): Promise<string> {
+    try {
+      // A file-backed Blob streams from disk and has a known length, so the SDK can retry the upload safely.
+      const blob = await openAsBlob(shardPath, { type: "application/jsonl" });
+      const file = new File([blob], basename(shardPath), { type: "application/jsonl" });
+      const uploaded = await this.client.files.create({ file, purpose: "batch" });
+      return uploaded.id;
+    } catch (error) {
+      throw toProviderError(this.name, "uploading the request file", error);
+    }
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<ProviderBatch> {
+    if (!input.inputFileId) throw new Error("OpenAI batches need an uploaded input file");
+    try {
+      const batch = await this.client.batches.create(
+        {
+          input_file_id: input.inputFileId,
+          endpoint: (input.endpoint ?? this.defaultEndpoint) as OpenAI.BatchCreateParams["endpoint"],
+          completion_window: "24h",
+          metadata: metadataFor(input.tags),
+        },
+        { maxRetries: 0 },
+      );
+      return toProviderBatch(batch, normaliseOpenAIStatus);
+    } catch (error) {
+      throw classifyCreateError(this.name, error);
+    }
+  }
+
+  async findBatch(tags: ShardTags, since: number): Promise<ProviderBatch | null> {
+    try {
+      // The list is newest first; stop once past the time the submission began (with slack for clock skew).
+      for await (const batch of this.client.batches.list({ limit: 100 })) {
+        if (matchesTags(batch.metadata, tags)) return toProviderBatch(batch, normaliseOpenAIStatus);
+        if (batch.created_at * 1000 < since - 10 * 60_000) break;
+      }
+      return null;
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+  }
+
+  async getBatch(batchId: string): Promise<ProviderBatch> {
+    try {
+      return toProviderBatch(await this.client.batches.retrieve(batchId), normaliseOpenAIStatus);
+    } catch (error) {
+      throw toProviderError(this.name, `reading batch ${batchId}`, error);
+    }
+  }
+
+  async cancelBatch(batchId: string): Promise<ProviderBatch> {
+    try {
+      return toProviderBatch(await this.client.batches.cancel(batchId), normaliseOpenAIStatus);
+    } catch (error) {
+      throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
+    }
+  }
+
+  async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
+    for (const fileId of [batch.outputFileId, batch.errorFileId]) {
+      if (!fileId) continue;
+      const lines = resumableLines(async () => {
+        try {
+          const response = await this.client.files.content(fileId);
+          return response.body;
+        } catch (error) {
+          throw toProviderError(this.name, `downloading file ${fileId}`, error);
+        }
+      });
+      for await (const line of lines) {
+        const parsed = this.parseRecord(JSON.parse(line));
+        if (parsed) yield parsed;
+      }
+    }
+  }
+
+  parseRecord(raw: unknown): ParsedResult | null {
+    return parseOpenAIShapedLine(raw);
+  }
+}

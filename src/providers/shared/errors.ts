@@ -1,0 +1,47 @@
+import { ProviderError } from "../../errors.js";
+import { AmbiguousCreateError } from "../types.js";
+
+interface SdkErrorShape {
+  name?: string;
+  status?: number;
+  message?: string;
+  error?: unknown;
+}
+
+function describe(error: unknown): { status: number | undefined; message: string; connection: boolean } {
+  const shape = (error ?? {}) as SdkErrorShape;
+  const connection = shape.name === "APIConnectionError" || shape.name === "APIConnectionTimeoutError";
+  const status = typeof shape.status === "number" ? shape.status : undefined;
+  return { status, message: shape.message ?? String(error), connection };
+}
+
+/** Turns an SDK or network error into a ProviderError that carries the HTTP status and no request details. */
+export function toProviderError(provider: string, action: string, error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const { status, message, connection } = describe(error);
+  const hint = connection
+    ? "the provider could not be reached; check the base URL and your network, then try again"
+    : status === 401 || status === 403
+      ? "the API key was refused; check it"
+      : status === 429
+        ? "rate limited; wait and try again"
+        : status !== undefined && status >= 500
+          ? "the provider had a server error; try again later"
+          : "see the message";
+  return new ProviderError(provider, `${action} failed: ${message} (${hint})`, {
+    ...(status === undefined ? {} : { httpStatus: status }),
+    code: connection ? "provider_unreachable" : "provider_error",
+  });
+}
+
+/**
+ * After a failed batch creation: was a batch perhaps created anyway? A refused request (4xx other than 408/409)
+ * certainly created nothing; a timeout, a dropped connection or a server error may have.
+ */
+export function classifyCreateError(provider: string, error: unknown): Error {
+  const { status, message, connection } = describe(error);
+  const ambiguous =
+    connection || status === undefined || status === 408 || status === 409 || (status !== undefined && status >= 500);
+  if (ambiguous) return new AmbiguousCreateError(`${provider}: batch creation outcome unknown: ${message}`);
+  return toProviderError(provider, "creating the batch", error);
+}

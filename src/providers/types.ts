@@ -1,0 +1,108 @@
+import type { BatchRequest, BatchResult, JobStatus, ProviderName } from "../types.js";
+
+/** What one provider batch may hold. The planner splits jobs so that every shard respects these. */
+export interface ProviderLimits {
+  maxRequestsPerBatch: number;
+  /** Bytes of the encoded shard (the JSONL file, or the inline request body). */
+  maxBytesPerBatch: number;
+  /** Bytes of one encoded request line. */
+  maxBytesPerRequest: number;
+  customIdPattern: RegExp;
+  /** The custom_id rule in words, for error messages. */
+  customIdRule: string;
+  oneModelPerBatch: boolean;
+}
+
+/** The identity Relay puts on each batch it creates, so that a crashed submission can find its batch again. */
+export interface ShardTags {
+  jobId: string;
+  shardIndex: number;
+  submissionId: string;
+}
+
+/** A provider batch as Relay sees it. */
+export interface ProviderBatch {
+  id: string;
+  status: JobStatus;
+  providerStatus: string;
+  total: number;
+  completed: number;
+  failed: number;
+  inputFileId: string | null;
+  outputFileId: string | null;
+  errorFileId: string | null;
+  /** Why the batch as a whole failed, if it did. */
+  error: { code?: string; message: string } | null;
+  createdAt: number | null;
+  raw: unknown;
+}
+
+/** A result as parsed from a provider record, before Relay puts it in request order. */
+export interface ParsedResult {
+  customId: string;
+  result: Omit<BatchResult, "id">;
+}
+
+export interface EncodeOptions {
+  endpoint: string | null;
+}
+
+export interface CreateBatchInput {
+  /** The uploaded file (file-based providers) or null (inline providers, which read `shardPath`). */
+  inputFileId: string | null;
+  shardPath: string;
+  endpoint: string | null;
+  tags: ShardTags;
+}
+
+/** Thrown by createBatch when the request may or may not have created a batch (timeout, reset, 5xx). */
+export class AmbiguousCreateError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AmbiguousCreateError";
+  }
+}
+
+/** Everything Relay needs from a provider. One implementation per folder under providers/. */
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  readonly limits: ProviderLimits;
+  /** The endpoint used when the caller names none (null for providers without a choice). */
+  readonly defaultEndpoint: string | null;
+  /** Throws a ValidationError if the endpoint is not one this provider supports for batches. */
+  checkEndpoint(endpoint: string | null): string | null;
+  /** One request as a line of the shard file (JSON without the newline). */
+  encodeRequest(request: BatchRequest, options: EncodeOptions): string;
+  /** Uploads a shard file when the provider takes files; returns its file ID, or null for inline providers. */
+  uploadShard(shardPath: string, tags: ShardTags): Promise<string | null>;
+  /** Creates the batch exactly once: never retried here; throws AmbiguousCreateError when the outcome is unknown. */
+  createBatch(input: CreateBatchInput): Promise<ProviderBatch>;
+  /** Looks for a batch carrying these tags, created at or after `since` (unix ms). */
+  findBatch(tags: ShardTags, since: number): Promise<ProviderBatch | null>;
+  getBatch(batchId: string): Promise<ProviderBatch>;
+  cancelBatch(batchId: string): Promise<ProviderBatch>;
+  /** Every result record the provider holds for a finished batch, from all its result files, in any order. */
+  readResults(batch: ProviderBatch): AsyncIterable<ParsedResult>;
+  /** Parses one raw result record as stored by this adapter or by the Python Relay. */
+  parseRecord(raw: unknown): ParsedResult | null;
+  normaliseStatus(providerStatus: string): JobStatus;
+}
+
+export interface ProviderConfig {
+  apiKey?: string;
+  baseURL?: string;
+  /** Default endpoint for batches (OpenAI: "/v1/chat/completions" or "/v1/responses"). */
+  endpoint?: string;
+  /** Per-request timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Retries on 429/5xx/network errors for reads (status, downloads); creation is never retried blindly. */
+  maxRetries?: number;
+}
+
+export interface ResolvedProviderConfig {
+  apiKey: string;
+  baseURL: string | undefined;
+  endpoint: string | undefined;
+  timeoutMs: number;
+  maxRetries: number;
+}

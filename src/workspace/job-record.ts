@@ -1,0 +1,57 @@
+import type { JobStatus, ProviderName } from "../types.js";
+
+export const RECORD_FORMAT = 1;
+
+/** How far the submission of one shard got; written before and after every provider call. */
+export type ShardState = "planned" | "uploaded" | "creating" | "created" | "create_failed";
+
+/** One provider batch of a job. */
+export interface ShardRecord {
+  index: number;
+  model: string | null;
+  n_requests: number;
+  bytes: number;
+  state: ShardState;
+  input_file_id: string | null;
+  provider_batch_id: string | null;
+  status: JobStatus;
+  provider_status: string | null;
+  completed_requests: number;
+  failed_requests: number;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  /** Why the batch failed as a whole (validation errors, a refused creation). */
+  error: { code?: string; message: string } | null;
+  updated_at: string;
+}
+
+/**
+ * The job record stored as `<job_id>.json`. The first nine keys are the Python Relay's, in its order;
+ * the rest are Relay's own. Timestamps are ISO-8601 UTC.
+ */
+export interface JobRecord {
+  job_id: string;
+  /** The first shard's batch ID, for tools that know one batch per job; `shards` lists them all. */
+  provider_job_id: string | null;
+  provider: ProviderName;
+  submitted_at: string;
+  /** Normalised status (see JobStatus). */
+  status: JobStatus;
+  n_requests: number;
+  completed_requests: number;
+  failed_requests: number;
+  description: string;
+  relay_format: number;
+  provider_status: string;
+  /** A random tag put on every provider batch of this submission, to find them again after a crash. */
+  submission_id: string;
+  endpoint: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  shards: ShardRecord[];
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
