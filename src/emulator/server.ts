@@ -6,7 +6,9 @@ import { type BatchTiming, DEFAULT_TIMING } from "./engine.js";
 import { type RequestFate, fateFromText } from "./fates.js";
 import { FaultInjector } from "./faults.js";
 import { HttpError, sendJson } from "./http.js";
+import { AnthropicEmulation } from "./anthropic/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
+import { TogetherEmulation } from "./together/emulation.js";
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -31,6 +33,8 @@ export class Emulator {
   readonly clock: EmulatorClock;
   readonly timing: BatchTiming;
   readonly openai: OpenAIEmulation;
+  readonly anthropic: AnthropicEmulation;
+  readonly together: TogetherEmulation;
   /** Every request served, in order (method, path without the query, status). */
   readonly requestLog: RequestLogEntry[] = [];
   private readonly fates = new Map<string, RequestFate>();
@@ -47,7 +51,9 @@ export class Emulator {
       fateOf: (customId, bodyText) => this.fates.get(customId) ?? fateFromText(bodyText) ?? "succeed",
     };
     this.openai = new OpenAIEmulation(context);
-    for (const provider of [this.openai]) this.providers.set(provider.name, provider);
+    this.anthropic = new AnthropicEmulation(context);
+    this.together = new TogetherEmulation(context);
+    for (const provider of [this.openai, this.anthropic, this.together]) this.providers.set(provider.name, provider);
   }
 
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { ProviderError, RelayError } from "../errors.js";
-import { AmbiguousCreateError, type ProviderAdapter, type ProviderBatch, type ShardTags } from "../providers/types.js";
+import { AmbiguousCreateError, type BatchLookup, type ProviderAdapter, type ProviderBatch, type ShardTags } from "../providers/types.js";
 import { nowIso, type ShardRecord } from "../workspace/job-record.js";
 import { shardFile } from "./plan.js";
 import type { JobHandle } from "./record.js";
@@ -28,10 +28,19 @@ function tagsOf(handle: JobHandle, shard: ShardRecord): ShardTags {
   return { jobId: handle.record.job_id, shardIndex: shard.index, submissionId: handle.record.submission_id };
 }
 
+function lookupFor(handle: JobHandle, shard: ShardRecord): BatchLookup {
+  return {
+    tags: tagsOf(handle, shard),
+    since: Date.parse(shard.updated_at),
+    inputFileId: shard.input_file_id,
+    nRequests: shard.n_requests,
+  };
+}
+
 /** For a shard whose creation outcome is unknown: adopts the batch if the provider has it. */
 export async function adoptIfCreated(handle: JobHandle, adapter: ProviderAdapter, index: number): Promise<boolean> {
   const shard = handle.shard(index);
-  const found = await adapter.findBatch(tagsOf(handle, shard), Date.parse(shard.updated_at));
+  const found = await adapter.findBatch(lookupFor(handle, shard));
   if (!found) return false;
   applyBatch(shard, found);
   await handle.save();
@@ -81,7 +90,7 @@ export async function advanceShard(handle: JobHandle, adapter: ProviderAdapter, 
       if (error instanceof AmbiguousCreateError) {
         // The provider may have created the batch even though the answer was lost: look before trying again.
         await sleep(250 * attempt);
-        const found = await adapter.findBatch(tags, Date.parse(shard.updated_at));
+        const found = await adapter.findBatch(lookupFor(handle, shard));
         if (found) {
           applyBatch(shard, found);
           await handle.save();

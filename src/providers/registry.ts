@@ -1,8 +1,8 @@
 import { MissingApiKeyError, UnknownProviderError } from "../errors.js";
 import type { JobStatus, ProviderName } from "../types.js";
-import { OpenAIAdapter } from "./openai/adapter.js";
-import { normaliseOpenAIStatus } from "./openai/status.js";
-import { parseOpenAIShapedLine } from "./shared/openai-shape.js";
+import { anthropicEntry } from "./anthropic/entry.js";
+import { openaiEntry } from "./openai/entry.js";
+import { togetherEntry } from "./together/entry.js";
 import type { ParsedResult, ProviderAdapter, ProviderConfig, ResolvedProviderConfig } from "./types.js";
 
 /** How Relay finds a provider: its environment variables and how to build its adapter. */
@@ -16,16 +16,9 @@ export interface ProviderEntry {
   parseRecord(raw: unknown): ParsedResult | null;
 }
 
-const ENTRIES: ProviderEntry[] = [
-  {
-    name: "openai",
-    apiKeyEnv: "OPENAI_API_KEY",
-    baseURLEnv: "OPENAI_BASE_URL",
-    create: (config) => new OpenAIAdapter(config),
-    normaliseStatus: normaliseOpenAIStatus,
-    parseRecord: parseOpenAIShapedLine,
-  },
-];
+const ENTRIES: ProviderEntry[] = [openaiEntry, anthropicEntry, togetherEntry].filter(
+  (entry): entry is ProviderEntry => entry !== null,
+);
 
 const REGISTRY = new Map<string, ProviderEntry>(ENTRIES.map((entry) => [entry.name, entry]));
 

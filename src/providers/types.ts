@@ -20,6 +20,15 @@ export interface ShardTags {
   submissionId: string;
 }
 
+/** What is known about a shard whose batch creation had an unknown outcome. */
+export interface BatchLookup {
+  tags: ShardTags;
+  /** When the create call was about to be sent (unix ms). */
+  since: number;
+  inputFileId: string | null;
+  nRequests: number;
+}
+
 /** A provider batch as Relay sees it. */
 export interface ProviderBatch {
   id: string;
@@ -77,8 +86,11 @@ export interface ProviderAdapter {
   uploadShard(shardPath: string, tags: ShardTags): Promise<string | null>;
   /** Creates the batch exactly once: never retried here; throws AmbiguousCreateError when the outcome is unknown. */
   createBatch(input: CreateBatchInput): Promise<ProviderBatch>;
-  /** Looks for a batch carrying these tags, created at or after `since` (unix ms). */
-  findBatch(tags: ShardTags, since: number): Promise<ProviderBatch | null>;
+  /**
+   * Looks for the batch a create call may have made although its answer was lost. Providers with batch metadata
+   * match the tags; others match the uploaded input file, or document their own rule.
+   */
+  findBatch(lookup: BatchLookup): Promise<ProviderBatch | null>;
   getBatch(batchId: string): Promise<ProviderBatch>;
   cancelBatch(batchId: string): Promise<ProviderBatch>;
   /** Every result record the provider holds for a finished batch, from all its result files, in any order. */

@@ -8,6 +8,7 @@ import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { resumableLines } from "../shared/lines.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import type {
+  BatchLookup,
   CreateBatchInput,
   EncodeOptions,
   ParsedResult,
@@ -141,9 +142,9 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
   }
 
-  async findBatch(tags: ShardTags, since: number): Promise<ProviderBatch | null> {
+  async findBatch({ tags, since }: BatchLookup): Promise<ProviderBatch | null> {
     try {
-      // The list is newest first; stop once past the time the submission began (with slack for clock skew).
+      // The list is newest first; stop once past the time the create call was sent (with slack for clock skew).
       for await (const batch of this.client.batches.list({ limit: 100 })) {
         if (matchesTags(batch.metadata, tags)) return toProviderBatch(batch, normaliseOpenAIStatus);
         if (batch.created_at * 1000 < since - 10 * 60_000) break;
