@@ -62,7 +62,8 @@ export async function advanceShard(handle: JobHandle, adapter: ProviderAdapter, 
 
   if (shard.state === "creating") {
     if (await adoptIfCreated(handle, adapter, index)) return;
-    shard.state = shard.input_file_id !== null || adapter.name === "anthropic" ? "uploaded" : "planned";
+    // Inline providers have no file: going back to "planned" costs them nothing.
+    shard.state = shard.input_file_id !== null ? "uploaded" : "planned";
   }
 
   if (shard.state === "planned") {
