@@ -4,3 +4,4 @@ export type { ProviderConfig } from "./providers/types.js";
 export { supportedProviders } from "./providers/registry.js";
 export * from "./types.js";
 export type { JobRecord, ShardRecord, ShardState } from "./workspace/job-record.js";
+export { readRequestsFile } from "./input/jsonl.js";

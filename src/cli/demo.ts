@@ -1,0 +1,41 @@
+import { RelayClient } from "../client.js";
+import { Emulator } from "../emulator/index.js";
+import type { BatchRequest, ProviderName } from "../types.js";
+import { resultSummary, statusLine } from "./format.js";
+
+const DEMO_MODELS: Record<ProviderName, string> = {
+  openai: "gpt-4o-mini",
+  anthropic: "claude-sonnet-4-5",
+  together: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+};
+
+/** The README's quick start, run end to end against the built-in emulator: no keys, no network. */
+export async function runDemo(options: { provider: ProviderName; directory: string; log: (line: string) => void }) {
+  const { provider, directory, log } = options;
+  const emulator = await Emulator.start({
+    timing: { validatingMs: 1_000, inProgressMs: 3_000, finalizingMs: 1_000 },
+  });
+  try {
+    log(`Emulator for ${provider} listening at ${emulator.baseURL(provider)}`);
+    const client = new RelayClient({
+      directory,
+      providers: { [provider]: { apiKey: "emulator-demo-key", baseURL: emulator.baseURL(provider) } },
+    });
+    const model = DEMO_MODELS[provider];
+    const requests: BatchRequest[] = [
+      { id: "req-1", model, systemPrompt: "You are a helpful assistant.", prompt: "Hello! What is 2+2?", providerArgs: {} },
+      { id: "req-2", model, systemPrompt: "You are a helpful assistant.", prompt: "Name three primary colours.", maxTokens: 200 },
+      { id: "req-3", model, prompt: "Write a haiku about batch processing." },
+    ];
+    const job = await client.submitBatch({ requests, jobId: "my-batch-001", provider, description: "Example batch job", overwrite: true });
+    log(`Submitted job ${job.jobId} with ${job.nRequests} requests as ${provider} batch ${job.providerBatchIds.join(", ")}`);
+    const finished = await client.waitForBatch(job.jobId, { pollIntervalMs: 500, onStatus: (status) => log(statusLine(status)) });
+    const results = await client.retrieveBatchResults(finished.jobId);
+    log(`Results (${results.length}), in request order:`);
+    for (const result of results) log(`  ${resultSummary(result)}`);
+    log(`Workspace left at ${client.directory}: ${job.jobId}.json (the job) and ${job.jobId}_results.json (the results).`);
+    return results;
+  } finally {
+    await emulator.close();
+  }
+}
