@@ -35,7 +35,7 @@ export class Emulator {
   readonly openai: OpenAIEmulation;
   readonly anthropic: AnthropicEmulation;
   readonly together: TogetherEmulation;
-  /** Every request served, in order (method, path without the query, status). */
+  /** Every request served, in order (method, path without the query, status; 0 when the connection was dropped). */
   readonly requestLog: RequestLogEntry[] = [];
   private readonly fates = new Map<string, RequestFate>();
   private readonly providers = new Map<string, ProviderEmulation>();
@@ -112,7 +112,9 @@ export class Emulator {
     const [, prefix = "", ...rest] = url.pathname.split("/");
     const provider = this.providers.get(prefix);
     const path = `/${rest.join("/")}`;
-    response.on("finish", () => this.requestLog.push({ method, path: url.pathname, status: response.statusCode }));
+    response.on("close", () =>
+      this.requestLog.push({ method, path: url.pathname, status: response.writableFinished ? response.statusCode : 0 }),
+    );
 
     const fault = this.faults.take(method, url.pathname);
     let dropResponse = false;

@@ -26,9 +26,11 @@ export async function* resumableLines(
 ): AsyncGenerator<string> {
   let delivered = 0;
   for (let attempt = 1; ; attempt += 1) {
+    // A failure to open is final here: the HTTP client has already retried it.
+    const body = await open();
     let seen = 0;
     try {
-      for await (const line of linesOf(await open())) {
+      for await (const line of linesOf(body)) {
         seen += 1;
         if (seen <= delivered) continue;
         delivered += 1;
