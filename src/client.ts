@@ -90,8 +90,8 @@ export class RelayClient {
     this.submitConcurrency = Math.max(1, options.submitConcurrency ?? 4);
     this.lockOptions = options.lock;
     this.env = options.env ?? process.env;
-    this.ready = this.workspace.ensure();
-    this.ready.catch(() => {});
+    // A directory that cannot be created is reported by the first call that needs to write (workspace_not_writable).
+    this.ready = this.workspace.ensure().catch(() => {});
   }
 
   /** Validates the requests, stores the job, and submits it as one or more provider batches. */

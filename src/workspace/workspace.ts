@@ -129,11 +129,19 @@ export class Workspace {
       }
       if (sawClose && line.trim() !== "") throw new CorruptWorkspaceError(path, `data after the closing bracket`);
       const element = line.endsWith(",") ? line.slice(0, -1) : line;
+      let parsed: unknown;
       try {
-        yield JSON.parse(element);
+        parsed = JSON.parse(element);
       } catch {
+        if (lineNumber === 2) {
+          // Not one element per line (an indented array, as the Python Relay writes): parse it whole.
+          lines.close();
+          yield* await this.readResultsWhole(path);
+          return;
+        }
         throw new CorruptWorkspaceError(path, `line ${lineNumber} is not valid JSON`);
       }
+      yield parsed;
     }
     if (!sawClose) throw new CorruptWorkspaceError(path, "the array is not closed (truncated file)");
   }
