@@ -15,7 +15,8 @@ Usage: relay <command> [options]
 
 Commands:
   demo [--provider P]              Run the quick start against the built-in emulator (no keys, no network)
-  emulator [--port N]              Serve the provider emulator on 127.0.0.1 until stopped
+  emulator [--port N] [--validating-ms N] [--in-progress-ms N] [--finalizing-ms N]
+                                   Serve the provider emulator on 127.0.0.1 until stopped
   submit FILE --job ID --provider P [--description TEXT] [--endpoint PATH] [--overwrite]
                                    Submit the requests in a JSONL file (one BatchRequest object per line)
   list                             List the jobs in the workspace
@@ -44,6 +45,9 @@ const OPTIONS = {
   json: { type: "boolean" },
   interval: { type: "string" },
   port: { type: "string" },
+  "validating-ms": { type: "string" },
+  "in-progress-ms": { type: "string" },
+  "finalizing-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -82,7 +86,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "emulator": {
-      const emulator = await Emulator.start({ port: Number(values.port ?? 8787) });
+      const timing: Record<string, number> = {};
+      if (values["validating-ms"]) timing.validatingMs = Number(values["validating-ms"]);
+      if (values["in-progress-ms"]) timing.inProgressMs = Number(values["in-progress-ms"]);
+      if (values["finalizing-ms"]) timing.finalizingMs = Number(values["finalizing-ms"]);
+      if (Object.values(timing).some((ms) => !Number.isFinite(ms) || ms < 0)) throw new UsageError("timings must be milliseconds >= 0");
+      const emulator = await Emulator.start({ port: Number(values.port ?? 8787), timing });
       out(`Relay emulator listening on ${emulator.url}`);
       for (const provider of PROVIDER_NAMES) out(`  ${provider}: ${emulator.baseURL(provider)}`);
       out("Point Relay at it, for example:");

@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Emulator } from "../src/emulator/index.js";
+import { exampleRequests, type Harness, startHarness } from "./support/harness.js";
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+
+/** Runs the built `relay` command in its own process; never throws, so exit codes can be asserted. */
+async function relay(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+beforeAll(async () => {
+  await run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: join(import.meta.dirname, "..") });
+}, 120_000);
+
+describe("the relay command", () => {
+  let harness: Harness;
+  beforeEach(async () => {
+    harness = await startHarness();
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it("runs the demo end to end against its own emulator, with no keys, and leaves the workspace", async () => {
+    const directory = join(harness.directory, "demo");
+    const { code, stdout } = await relay(["demo", "--directory", directory]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/pending \(provider: validating\)/);
+    expect(stdout).toMatch(/completed \(provider: completed\) 3\/3 done/);
+    expect(stdout).toContain("req-1: [gpt-4o-mini emulated");
+    const results = JSON.parse(await readFile(join(directory, "my-batch-001_results.json"), "utf8"));
+    expect(results.map((result: { id: string }) => result.id)).toEqual(["req-1", "req-2", "req-3"]);
+    // Running it again replaces the demo job instead of failing.
+    expect((await relay(["demo", "--directory", directory])).code).toBe(0);
+  });
+
+  it("submits a JSONL file, reports status, and prints results, each in a new process", async () => {
+    const env = { OPENAI_API_KEY: "sk-cli-test", OPENAI_BASE_URL: harness.emulator.baseURL("openai"), RELAY_DIRECTORY: harness.directory };
+    const file = join(harness.directory, "requests.jsonl");
+    await writeFile(file, exampleRequests(3).map((request) => JSON.stringify(request)).join("\n"));
+
+    const submitted = await relay(["submit", file, "--job", "cli-job", "--provider", "openai"], env);
+    expect(submitted.stderr).toBe("");
+    expect(submitted.stdout).toContain("cli-job: pending");
+    expect((await relay(["list"], env)).stdout).toMatch(/^cli-job\topenai\tpending\t3 requests/);
+
+    const early = await relay(["results", "cli-job"], env);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain("[job_not_finished]");
+
+    harness.clock.advance(60_000);
+    expect((await relay(["status", "cli-job"], env)).stdout).toContain("cli-job: completed");
+    const results = await relay(["results", "cli-job", "--json"], env);
+    const lines = results.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.id)).toEqual(["req-1", "req-2", "req-3"]);
+    expect(lines.every((line) => line.status === "succeeded")).toBe(true);
+  });
+
+  it("explains bad input and missing keys with a non-zero exit", async () => {
+    const file = join(harness.directory, "bad.jsonl");
+    await writeFile(file, '{"id":"a","model":"m","prompt":"p"}\n{not json}\n');
+    const env = { OPENAI_API_KEY: "sk-x", OPENAI_BASE_URL: harness.emulator.baseURL("openai"), RELAY_DIRECTORY: harness.directory };
+    const bad = await relay(["submit", file, "--job", "j", "--provider", "openai"], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("line 2: not valid JSON");
+
+    const keyless = await relay(["submit", file, "--job", "j", "--provider", "openai"], { RELAY_DIRECTORY: harness.directory });
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toContain("OPENAI_API_KEY");
+
+    const usage = await relay(["frobnicate"]);
+    expect(usage.code).toBe(64);
+    expect(harness.emulator.batchCount("openai")).toBe(0);
+  });
+
+  it("serves the emulator from the command line", async () => {
+    const probe = await Emulator.start();
+    const port = Number(new URL(probe.url).port);
+    await probe.close();
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [CLI, "emulator", "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("listening")) resolve();
+        });
+        child.once("exit", () => reject(new Error("emulator exited")));
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/openai/v1/batches`, { headers: { authorization: "Bearer x" } });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ object: "list", data: [] });
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
