@@ -17,7 +17,7 @@ import {
   type ResultStatus,
 } from "./types.js";
 import { assertValidJobId } from "./workspace/job-id.js";
-import { nowIso, RECORD_FORMAT, type JobRecord, type ShardRecord } from "./workspace/job-record.js";
+import { type JobRecord, nowIso, RECORD_FORMAT, type ShardRecord } from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
 import { Workspace } from "./workspace/workspace.js";
 
@@ -82,7 +82,9 @@ export class RelayClient {
 
   constructor(options: RelayClientOptions) {
     if (!options || typeof options.directory !== "string" || options.directory.trim() === "") {
-      throw new ValidationError('new RelayClient() needs a workspace directory: new RelayClient({ directory: "my_jobs" }).');
+      throw new ValidationError(
+        'new RelayClient() needs a workspace directory: new RelayClient({ directory: "my_jobs" }).',
+      );
     }
     this.workspace = new Workspace(options.directory);
     this.directory = this.workspace.directory;
@@ -248,7 +250,10 @@ export class RelayClient {
    * The job's results, one per request in request order. Served from the workspace after the first fetch; with
    * `forceRefresh` fetched from the provider again. Throws JobNotFinishedError while the job is still running.
    */
-  async retrieveBatchResults(jobId: string, options: { forceRefresh?: boolean } = {}): Promise<BatchResult[]> {
+  async retrieveBatchResults(
+    jobId: string,
+    options: { forceRefresh?: boolean } = {},
+  ): Promise<BatchResult[]> {
     const results: BatchResult[] = [];
     for await (const result of this.streamResults(jobId, options)) results.push(result);
     return results;
@@ -297,7 +302,10 @@ export class RelayClient {
           if ((shard.state as ShardRecord["state"]) !== "created") {
             shard.state = "create_failed";
             shard.status = "cancelled";
-            shard.error = { code: "cancelled_before_submission", message: "Cancelled before the batch was created." };
+            shard.error = {
+              code: "cancelled_before_submission",
+              message: "Cancelled before the batch was created.",
+            };
             accepted = true;
             continue;
           }
@@ -329,7 +337,10 @@ export class RelayClient {
   }
 
   /** Runs `work` on a job under its lock. */
-  private async withJob<T>(jobId: string, work: (handle: JobHandle, adapter: ProviderAdapter) => Promise<T>): Promise<T> {
+  private async withJob<T>(
+    jobId: string,
+    work: (handle: JobHandle, adapter: ProviderAdapter) => Promise<T>,
+  ): Promise<T> {
     assertValidJobId(jobId);
     await this.ready;
     const known = await this.loadRecord(jobId);
@@ -347,8 +358,12 @@ export class RelayClient {
 
   private async advanceShards(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
     const jobDir = this.workspace.jobDir(handle.record.job_id);
-    const open = handle.record.shards.filter((shard) => shard.state !== "created" && shard.state !== "create_failed");
-    await forEachLimited(open, this.submitConcurrency, (shard) => advanceShard(handle, adapter, shard.index, jobDir));
+    const open = handle.record.shards.filter(
+      (shard) => shard.state !== "created" && shard.state !== "create_failed",
+    );
+    await forEachLimited(open, this.submitConcurrency, (shard) =>
+      advanceShard(handle, adapter, shard.index, jobDir),
+    );
   }
 
   /** Finishes any interrupted submission, then polls every unfinished batch. */

@@ -45,7 +45,10 @@ export class MissingApiKeyError extends RelayError {
 
 export class JobNotFoundError extends RelayError {
   constructor(jobId: string) {
-    super("job_not_found", `No job "${jobId}" in this workspace. List the jobs with client.listJobs() or \`relay list\`.`);
+    super(
+      "job_not_found",
+      `No job "${jobId}" in this workspace. List the jobs with client.listJobs() or \`relay list\`.`,
+    );
   }
 }
 
@@ -92,7 +95,11 @@ export class JobLockedError extends RelayError {
 export class ProviderError extends RelayError {
   readonly provider: string;
   readonly httpStatus: number | undefined;
-  constructor(provider: string, message: string, options: { httpStatus?: number; cause?: unknown; code?: string } = {}) {
+  constructor(
+    provider: string,
+    message: string,
+    options: { httpStatus?: number; cause?: unknown; code?: string } = {},
+  ) {
     super(options.code ?? "provider_error", `${provider}: ${message}`, { cause: options.cause });
     this.provider = provider;
     this.httpStatus = options.httpStatus;

@@ -24,9 +24,21 @@ export interface BatchRequest {
 }
 
 /** Normalised job status. `finalizing` at the provider is still `in_progress` here. */
-export type JobStatus = "pending" | "in_progress" | "completed" | "failed" | "expired" | "cancelling" | "cancelled";
+export type JobStatus =
+  | "pending"
+  | "in_progress"
+  | "completed"
+  | "failed"
+  | "expired"
+  | "cancelling"
+  | "cancelled";
 
-export const FINISHED_STATUSES: ReadonlySet<JobStatus> = new Set(["completed", "failed", "expired", "cancelled"]);
+export const FINISHED_STATUSES: ReadonlySet<JobStatus> = new Set([
+  "completed",
+  "failed",
+  "expired",
+  "cancelled",
+]);
 
 export function isFinished(status: JobStatus): boolean {
   return FINISHED_STATUSES.has(status);

@@ -50,9 +50,18 @@ describe("the relay command", () => {
   });
 
   it("submits a JSONL file, reports status, and prints results, each in a new process", async () => {
-    const env = { OPENAI_API_KEY: "sk-cli-test", OPENAI_BASE_URL: harness.emulator.baseURL("openai"), RELAY_DIRECTORY: harness.directory };
+    const env = {
+      OPENAI_API_KEY: "sk-cli-test",
+      OPENAI_BASE_URL: harness.emulator.baseURL("openai"),
+      RELAY_DIRECTORY: harness.directory,
+    };
     const file = join(harness.directory, "requests.jsonl");
-    await writeFile(file, exampleRequests(3).map((request) => JSON.stringify(request)).join("\n"));
+    await writeFile(
+      file,
+      exampleRequests(3)
+        .map((request) => JSON.stringify(request))
+        .join("\n"),
+    );
 
     const submitted = await relay(["submit", file, "--job", "cli-job", "--provider", "openai"], env);
     expect(submitted.stderr).toBe("");
@@ -66,7 +75,10 @@ describe("the relay command", () => {
     harness.clock.advance(60_000);
     expect((await relay(["status", "cli-job"], env)).stdout).toContain("cli-job: completed");
     const results = await relay(["results", "cli-job", "--json"], env);
-    const lines = results.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const lines = results.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.id)).toEqual(["req-1", "req-2", "req-3"]);
     expect(lines.every((line) => line.status === "succeeded")).toBe(true);
   });
@@ -74,12 +86,18 @@ describe("the relay command", () => {
   it("explains bad input and missing keys with a non-zero exit", async () => {
     const file = join(harness.directory, "bad.jsonl");
     await writeFile(file, '{"id":"a","model":"m","prompt":"p"}\n{not json}\n');
-    const env = { OPENAI_API_KEY: "sk-x", OPENAI_BASE_URL: harness.emulator.baseURL("openai"), RELAY_DIRECTORY: harness.directory };
+    const env = {
+      OPENAI_API_KEY: "sk-x",
+      OPENAI_BASE_URL: harness.emulator.baseURL("openai"),
+      RELAY_DIRECTORY: harness.directory,
+    };
     const bad = await relay(["submit", file, "--job", "j", "--provider", "openai"], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("line 2: not valid JSON");
 
-    const keyless = await relay(["submit", file, "--job", "j", "--provider", "openai"], { RELAY_DIRECTORY: harness.directory });
+    const keyless = await relay(["submit", file, "--job", "j", "--provider", "openai"], {
+      RELAY_DIRECTORY: harness.directory,
+    });
     expect(keyless.code).toBe(1);
     expect(keyless.stderr).toContain("OPENAI_API_KEY");
 
@@ -93,7 +111,9 @@ describe("the relay command", () => {
     const port = Number(new URL(probe.url).port);
     await probe.close();
     const { spawn } = await import("node:child_process");
-    const child = spawn(process.execPath, [CLI, "emulator", "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "emulator", "--port", String(port)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on("data", (chunk: Buffer) => {
@@ -101,7 +121,9 @@ describe("the relay command", () => {
         });
         child.once("exit", () => reject(new Error("emulator exited")));
       });
-      const response = await fetch(`http://127.0.0.1:${port}/openai/v1/batches`, { headers: { authorization: "Bearer x" } });
+      const response = await fetch(`http://127.0.0.1:${port}/openai/v1/batches`, {
+        headers: { authorization: "Bearer x" },
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ object: "list", data: [] });
     } finally {

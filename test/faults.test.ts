@@ -50,7 +50,12 @@ describe("network faults on status and download are survived", () => {
 
   it("a download cut midway is read again without duplicate or missing results", async () => {
     const client = await finishedJob("cut", 40);
-    harness.emulator.faults.add({ method: "GET", path: "/content", action: { kind: "cut", afterBytes: 3_000 }, times: 1 });
+    harness.emulator.faults.add({
+      method: "GET",
+      path: "/content",
+      action: { kind: "cut", afterBytes: 3_000 },
+      times: 1,
+    });
     const results = await client.retrieveBatchResults("cut");
     const contentCalls = harness.emulator.requestLog.filter((entry) => entry.path.endsWith("/content"));
     expect(contentCalls.map((entry) => entry.status)).toEqual([0, 200]);
@@ -60,7 +65,12 @@ describe("network faults on status and download are survived", () => {
 
   it("a download that keeps failing leaves no half-written results and can be retried later", async () => {
     const client = await finishedJob("broken", 4);
-    harness.emulator.faults.add({ method: "GET", path: "/content", action: { kind: "status", status: 500 }, times: 100 });
+    harness.emulator.faults.add({
+      method: "GET",
+      path: "/content",
+      action: { kind: "status", status: 500 },
+      times: 100,
+    });
     await expect(client.retrieveBatchResults("broken")).rejects.toBeInstanceOf(ProviderError);
     expect(await client.hasResults("broken")).toBe(false);
     expect(await leftoverTemporaryFiles(harness.directory)).toEqual([]);
@@ -70,8 +80,17 @@ describe("network faults on status and download are survived", () => {
 
   it("a batch creation whose answer is lost is found again, not created twice", async () => {
     const client = harness.client();
-    harness.emulator.faults.add({ method: "POST", path: /\/batches$/, action: { kind: "drop_response" }, times: 1 });
-    const job = await client.submitBatch({ requests: exampleRequests(3), jobId: "lost-answer", provider: "openai" });
+    harness.emulator.faults.add({
+      method: "POST",
+      path: /\/batches$/,
+      action: { kind: "drop_response" },
+      times: 1,
+    });
+    const job = await client.submitBatch({
+      requests: exampleRequests(3),
+      jobId: "lost-answer",
+      provider: "openai",
+    });
     expect(harness.emulator.batchCount("openai")).toBe(1);
     expect(job.providerBatchIds).toEqual([[...harness.emulator.openai.batches.keys()][0]]);
     harness.clock.advance(ENOUGH_TIME_MS);
@@ -80,15 +99,27 @@ describe("network faults on status and download are survived", () => {
 
   it("a 5xx on batch creation that created nothing is retried once it is clear nothing exists", async () => {
     const client = harness.client();
-    harness.emulator.faults.add({ method: "POST", path: /\/batches$/, action: { kind: "status", status: 503 }, times: 1 });
+    harness.emulator.faults.add({
+      method: "POST",
+      path: /\/batches$/,
+      action: { kind: "status", status: 503 },
+      times: 1,
+    });
     await client.submitBatch({ requests: exampleRequests(2), jobId: "retry-create", provider: "openai" });
     expect(harness.emulator.batchCount("openai")).toBe(1);
   });
 
   it("a refused batch creation (400) is recorded on the job and reported", async () => {
     const client = harness.client();
-    harness.emulator.faults.add({ method: "POST", path: /\/batches$/, action: { kind: "status", status: 400 }, times: 1 });
-    await expect(client.submitBatch({ requests: exampleRequests(2), jobId: "refused", provider: "openai" })).rejects.toMatchObject({
+    harness.emulator.faults.add({
+      method: "POST",
+      path: /\/batches$/,
+      action: { kind: "status", status: 400 },
+      times: 1,
+    });
+    await expect(
+      client.submitBatch({ requests: exampleRequests(2), jobId: "refused", provider: "openai" }),
+    ).rejects.toMatchObject({
       httpStatus: 400,
     });
     expect(harness.emulator.batchCount("openai")).toBe(0);

@@ -16,8 +16,18 @@ describe("OpenAI round trip through the emulator", () => {
   it("submits, monitors through every status and retrieves results in request order", async () => {
     const client = harness.client();
     const requests = exampleRequests(5);
-    const job = await client.submitBatch({ requests, jobId: "job-1", provider: "openai", description: "first" });
-    expect(job).toMatchObject({ jobId: "job-1", status: "pending", providerStatus: "validating", nRequests: 5 });
+    const job = await client.submitBatch({
+      requests,
+      jobId: "job-1",
+      provider: "openai",
+      description: "first",
+    });
+    expect(job).toMatchObject({
+      jobId: "job-1",
+      status: "pending",
+      providerStatus: "validating",
+      nRequests: 5,
+    });
     expect(job.providerBatchIds).toHaveLength(1);
     expect(Date.parse(job.submittedAt)).not.toBeNaN();
 
@@ -27,12 +37,21 @@ describe("OpenAI round trip through the emulator", () => {
 
     harness.clock.advance(2_000);
     const finalizing = await client.monitorBatch("job-1");
-    expect(finalizing).toMatchObject({ status: "in_progress", providerStatus: "finalizing", completedRequests: 5 });
+    expect(finalizing).toMatchObject({
+      status: "in_progress",
+      providerStatus: "finalizing",
+      completedRequests: 5,
+    });
     await expect(client.retrieveBatchResults("job-1")).rejects.toBeInstanceOf(JobNotFinishedError);
 
     harness.clock.advance(ENOUGH_TIME_MS);
     const done = await client.monitorBatch("job-1");
-    expect(done).toMatchObject({ status: "completed", providerStatus: "completed", completedRequests: 5, failedRequests: 0 });
+    expect(done).toMatchObject({
+      status: "completed",
+      providerStatus: "completed",
+      completedRequests: 5,
+      failedRequests: 0,
+    });
 
     const results = await client.retrieveBatchResults("job-1");
     expect(results.map((result) => result.id)).toEqual(requests.map((request) => request.id));
@@ -52,12 +71,29 @@ describe("OpenAI round trip through the emulator", () => {
   it("sends chat-completions lines by default and Responses-API lines when asked", async () => {
     const client = harness.client();
     await client.submitBatch({
-      requests: [{ id: "a", model: "gpt-4o-mini", systemPrompt: "Be brief.", prompt: "Hi", maxTokens: 50, providerArgs: { temperature: 0.2 } }],
+      requests: [
+        {
+          id: "a",
+          model: "gpt-4o-mini",
+          systemPrompt: "Be brief.",
+          prompt: "Hi",
+          maxTokens: 50,
+          providerArgs: { temperature: 0.2 },
+        },
+      ],
       jobId: "chat",
       provider: "openai",
     });
     await client.submitBatch({
-      requests: [{ id: "a", model: "gpt-4o-mini", systemPrompt: "Be brief.", prompt: "Hi", providerArgs: { reasoning_effort: "low", max_tokens: 3 } }],
+      requests: [
+        {
+          id: "a",
+          model: "gpt-4o-mini",
+          systemPrompt: "Be brief.",
+          prompt: "Hi",
+          providerArgs: { reasoning_effort: "low", max_tokens: 3 },
+        },
+      ],
       jobId: "responses",
       provider: "openai",
       endpoint: "/v1/responses",
@@ -82,14 +118,22 @@ describe("OpenAI round trip through the emulator", () => {
       custom_id: "a",
       method: "POST",
       url: "/v1/responses",
-      body: { model: "gpt-4o-mini", input: "Hi", instructions: "Be brief.", max_output_tokens: 3, reasoning: { effort: "low" } },
+      body: {
+        model: "gpt-4o-mini",
+        input: "Hi",
+        instructions: "Be brief.",
+        max_output_tokens: 3,
+        reasoning: { effort: "low" },
+      },
     });
 
     harness.clock.advance(ENOUGH_TIME_MS);
     const [result] = await client.retrieveBatchResults("responses");
     expect(result).toMatchObject({ id: "a", status: "succeeded", finishReason: "length" });
     expect(result?.usage?.outputTokens).toBe(3);
-    expect((result?.raw as { response: { body: { object: string } } }).response.body.object).toBe("response");
+    expect(
+      (result?.raw as { response: { body: { object: string } } } | undefined)?.response.body.object,
+    ).toBe("response");
   });
 
   it("gives every request one result: failed, errored and expired ones included, from both files", async () => {
@@ -111,7 +155,10 @@ describe("OpenAI round trip through the emulator", () => {
       ["req-4", "expired"],
       ["req-5", "succeeded"],
     ]);
-    expect(results[1]?.error).toEqual({ code: "emulated_failure", message: expect.stringContaining("failure") });
+    expect(results[1]?.error).toEqual({
+      code: "emulated_failure",
+      message: expect.stringContaining("failure"),
+    });
     expect(results[2]?.error?.code).toBe("server_error");
     expect(results[3]?.error?.code).toBe("batch_expired");
     expect(results[3]?.raw).not.toBeNull();
@@ -154,11 +201,18 @@ describe("OpenAI round trip through the emulator", () => {
     harness.clock.advance(500 + 1_100); // validated, then two of four requests done
     expect(await client.cancelBatch("cancel-me")).toBe(true);
     expect((await client.monitorBatch("cancel-me")).status).toBe("cancelling");
-    await expect(client.retrieveBatchResults("cancel-me")).rejects.toMatchObject({ code: "job_not_finished" });
+    await expect(client.retrieveBatchResults("cancel-me")).rejects.toMatchObject({
+      code: "job_not_finished",
+    });
     harness.clock.advance(ENOUGH_TIME_MS);
     expect((await client.monitorBatch("cancel-me")).status).toBe("cancelled");
     const results = await client.retrieveBatchResults("cancel-me");
-    expect(results.map((result) => result.status)).toEqual(["succeeded", "succeeded", "cancelled", "cancelled"]);
+    expect(results.map((result) => result.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "cancelled",
+      "cancelled",
+    ]);
     expect(await client.cancelBatch("cancel-me")).toBe(false);
   });
 
@@ -184,12 +238,27 @@ describe("OpenAI round trip through the emulator", () => {
   });
 
   it("lets a second client (another process) pick the job up from the workspace", async () => {
-    await harness.client().submitBatch({ requests: exampleRequests(3), jobId: "shared", provider: "openai", description: "d" });
+    await harness
+      .client()
+      .submitBatch({ requests: exampleRequests(3), jobId: "shared", provider: "openai", description: "d" });
     const other = harness.client();
     expect(await other.listJobs()).toEqual(["shared"]);
-    expect(await other.getJob("shared")).toMatchObject({ job_id: "shared", provider: "openai", n_requests: 3, description: "d" });
+    expect(await other.getJob("shared")).toMatchObject({
+      job_id: "shared",
+      provider: "openai",
+      n_requests: 3,
+      description: "d",
+    });
     harness.clock.advance(ENOUGH_TIME_MS);
-    expect(await other.monitorBatch("shared")).toMatchObject({ status: "completed", nRequests: 3, completedRequests: 3 });
-    expect((await other.retrieveBatchResults("shared")).map((result) => result.id)).toEqual(["req-1", "req-2", "req-3"]);
+    expect(await other.monitorBatch("shared")).toMatchObject({
+      status: "completed",
+      nRequests: 3,
+      completedRequests: 3,
+    });
+    expect((await other.retrieveBatchResults("shared")).map((result) => result.id)).toEqual([
+      "req-1",
+      "req-2",
+      "req-3",
+    ]);
   });
 });

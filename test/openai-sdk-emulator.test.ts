@@ -51,7 +51,12 @@ describe("the official openai SDK accepts the emulator unchanged", () => {
       completion_window: "24h",
       metadata: { purpose: "sdk-test" },
     });
-    expect(batch).toMatchObject({ object: "batch", status: "validating", input_file_id: file.id, metadata: { purpose: "sdk-test" } });
+    expect(batch).toMatchObject({
+      object: "batch",
+      status: "validating",
+      input_file_id: file.id,
+      metadata: { purpose: "sdk-test" },
+    });
     expectSchema("Batch", batch);
 
     const seen: string[] = [];
@@ -68,7 +73,10 @@ describe("the official openai SDK accepts the emulator unchanged", () => {
     expect(done.usage?.total_tokens).toBeGreaterThan(0);
     expect(done.completed_at).toBeGreaterThanOrEqual(done.finalizing_at ?? Number.POSITIVE_INFINITY);
     const content = await sdk.files.content(done.output_file_id as string);
-    const lines = (await content.text()).trim().split("\n").map((line) => JSON.parse(line));
+    const lines = (await content.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.custom_id).sort()).toEqual(["a", "b"]);
     expect(lines[0].response.status_code).toBe(200);
     expect(lines[0].response.body.choices[0].message.content).toContain("You said:");
@@ -78,13 +86,21 @@ describe("the official openai SDK accepts the emulator unchanged", () => {
     const file = await upload([chatLine("x", "x")]);
     const created: string[] = [];
     for (let index = 0; index < 5; index += 1) {
-      const batch = await sdk.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+      const batch = await sdk.batches.create({
+        input_file_id: file.id,
+        endpoint: "/v1/chat/completions",
+        completion_window: "24h",
+      });
       created.push(batch.id);
     }
     const firstPage = await sdk.batches.list({ limit: 2 });
     expect(firstPage.data.map((batch) => batch.id)).toEqual([created[4], created[3]]);
     expect(firstPage.has_more).toBe(true);
-    expectSchema("ListBatchesResponse", { object: "list", data: firstPage.data, has_more: firstPage.has_more });
+    expectSchema("ListBatchesResponse", {
+      object: "list",
+      data: firstPage.data,
+      has_more: firstPage.has_more,
+    });
     const all: string[] = [];
     for await (const batch of sdk.batches.list({ limit: 2 })) all.push(batch.id);
     expect(all.slice(0, 5)).toEqual([...created].reverse());
@@ -93,7 +109,11 @@ describe("the official openai SDK accepts the emulator unchanged", () => {
 
   it("cancels a batch: cancelling, then cancelled", async () => {
     const file = await upload([chatLine("c1", "one"), chatLine("c2", "two")]);
-    const batch = await sdk.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const batch = await sdk.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
     clock.advance(600);
     const cancelling = await sdk.batches.cancel(batch.id);
     expect(cancelling.status).toBe("cancelling");
@@ -107,7 +127,11 @@ describe("the official openai SDK accepts the emulator unchanged", () => {
 
   it("reports validation failures in errors.data, as OpenAI does", async () => {
     const file = await upload([chatLine("d", "x"), chatLine("d", "y")]);
-    const batch = await sdk.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const batch = await sdk.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
     clock.advance(600);
     const failed = await sdk.batches.retrieve(batch.id);
     expect(failed.status).toBe("failed");
@@ -124,7 +148,7 @@ describe("the official openai SDK accepts the emulator unchanged", () => {
 
     const denied = await fetch(`${emulator.baseURL("openai")}/batches`);
     expect(denied.status).toBe(401);
-    const body = await denied.json();
+    const body = (await denied.json()) as { error: { code: string } };
     expect(body.error.code).toBe("invalid_api_key");
     expectSchema("ErrorResponse", body);
   });

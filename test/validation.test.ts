@@ -8,7 +8,7 @@ import {
   JobNotFoundError,
   MissingApiKeyError,
   RelayClient,
-  RelayError,
+  type RelayError,
   UnknownProviderError,
   ValidationError,
 } from "../src/index.js";
@@ -37,7 +37,11 @@ describe("bad input is refused with a typed error before anything is sent", () =
     await harness.close();
   });
 
-  async function expectRefused(call: () => Promise<unknown>, type: new (...args: never[]) => RelayError, code?: string) {
+  async function expectRefused(
+    call: () => Promise<unknown>,
+    type: new (...args: never[]) => RelayError,
+    code?: string,
+  ) {
     const before = await snapshot(harness.directory);
     const requestsBefore = harness.emulator.requestLog.length;
     const error = await call().then(
@@ -53,7 +57,12 @@ describe("bad input is refused with a typed error before anything is sent", () =
   }
 
   const submit = (overrides: Record<string, unknown>) => () =>
-    client.submitBatch({ requests: exampleRequests(2), jobId: "new-job", provider: "openai", ...overrides } as never);
+    client.submitBatch({
+      requests: exampleRequests(2),
+      jobId: "new-job",
+      provider: "openai",
+      ...overrides,
+    } as never);
 
   it("an empty request list", async () => {
     await expectRefused(submit({ requests: [] }), ValidationError, "empty_batch");
@@ -88,14 +97,28 @@ describe("bad input is refused with a typed error before anything is sent", () =
   it("a missing model or prompt, and malformed fields", async () => {
     await expectRefused(submit({ requests: [{ id: "a", prompt: "hi" }] }), ValidationError);
     await expectRefused(submit({ requests: [{ id: "a", model: "gpt-4o-mini" }] }), ValidationError);
-    await expectRefused(submit({ requests: [{ id: "a", model: "gpt-4o-mini", prompt: "" }] }), ValidationError);
-    await expectRefused(submit({ requests: [{ id: "a", model: "m", prompt: "p", maxTokens: 0 }] }), ValidationError);
-    await expectRefused(submit({ requests: [{ id: "a", model: "m", prompt: "p", providerArgs: { t: Number.NaN } }] }), ValidationError);
     await expectRefused(
-      submit({ requests: [{ id: "a", model: "m", prompt: "p", providerArgs: { t: Number.POSITIVE_INFINITY } }] }),
+      submit({ requests: [{ id: "a", model: "gpt-4o-mini", prompt: "" }] }),
       ValidationError,
     );
-    await expectRefused(submit({ requests: [{ id: "a", model: "m", messages: [{ role: "robot", content: "x" }] }] }), ValidationError);
+    await expectRefused(
+      submit({ requests: [{ id: "a", model: "m", prompt: "p", maxTokens: 0 }] }),
+      ValidationError,
+    );
+    await expectRefused(
+      submit({ requests: [{ id: "a", model: "m", prompt: "p", providerArgs: { t: Number.NaN } }] }),
+      ValidationError,
+    );
+    await expectRefused(
+      submit({
+        requests: [{ id: "a", model: "m", prompt: "p", providerArgs: { t: Number.POSITIVE_INFINITY } }],
+      }),
+      ValidationError,
+    );
+    await expectRefused(
+      submit({ requests: [{ id: "a", model: "m", messages: [{ role: "robot", content: "x" }] }] }),
+      ValidationError,
+    );
   });
 
   it("a bad request after good ones leaves nothing behind (the requests are streamed)", async () => {
@@ -107,7 +130,11 @@ describe("bad input is refused with a typed error before anything is sent", () =
   });
 
   it("an unknown provider", async () => {
-    const error = await expectRefused(submit({ provider: "openia" }), UnknownProviderError, "unknown_provider");
+    const error = await expectRefused(
+      submit({ provider: "openia" }),
+      UnknownProviderError,
+      "unknown_provider",
+    );
     expect(error.message).toContain("openai");
   });
 
@@ -134,7 +161,12 @@ describe("bad input is refused with a typed error before anything is sent", () =
     const finished = await expectRefused(submit({ jobId: "existing" }), JobExistsError, "job_exists");
     expect(finished.message).toContain("overwrite");
     await client.retrieveBatchResults("existing");
-    const replaced = await client.submitBatch({ requests: exampleRequests(1), jobId: "existing", provider: "openai", overwrite: true });
+    const replaced = await client.submitBatch({
+      requests: exampleRequests(1),
+      jobId: "existing",
+      provider: "openai",
+      overwrite: true,
+    });
     expect(replaced.nRequests).toBe(1);
     expect(await client.hasResults("existing")).toBe(false);
   });

@@ -30,14 +30,29 @@ describe("the workspace", () => {
 
   it("stores a job record whose first keys are the Python Relay's, in its order, with ISO-8601 UTC times", async () => {
     const client = harness.client();
-    await client.submitBatch({ requests: exampleRequests(2), jobId: "rec", provider: "openai", description: "desc" });
+    await client.submitBatch({
+      requests: exampleRequests(2),
+      jobId: "rec",
+      provider: "openai",
+      description: "desc",
+    });
     const record = JSON.parse(await readFile(join(harness.directory, "rec.json"), "utf8"));
     expect(Object.keys(record).slice(0, PYTHON_KEYS.length)).toEqual(PYTHON_KEYS);
-    expect(record).toMatchObject({ job_id: "rec", provider: "openai", n_requests: 2, description: "desc", relay_format: 1 });
+    expect(record).toMatchObject({
+      job_id: "rec",
+      provider: "openai",
+      n_requests: 2,
+      description: "desc",
+      relay_format: 1,
+    });
     expect(record.provider_job_id).toMatch(/^batch_/);
     expect(record.submitted_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(record.shards).toHaveLength(1);
-    expect(record.shards[0]).toMatchObject({ state: "created", provider_batch_id: record.provider_job_id, n_requests: 2 });
+    expect(record.shards[0]).toMatchObject({
+      state: "created",
+      provider_batch_id: record.provider_job_id,
+      n_requests: 2,
+    });
   });
 
   it("reads a workspace written by the Python Relay: its job record and its raw results file", async () => {
@@ -81,10 +96,28 @@ describe("the workspace", () => {
           },
           error: null,
         },
-        { id: "batch_req_2", custom_id: "req-1", response: null, error: { code: "batch_expired", message: "expired" } },
+        {
+          id: "batch_req_2",
+          custom_id: "req-1",
+          response: null,
+          error: { code: "batch_expired", message: "expired" },
+        },
       ];
       await writeFile(join(python, "job1_results.json"), JSON.stringify(rawResults, null, 2));
-      await writeFile(join(python, "job2.json"), JSON.stringify({ job_id: "job2", provider_job_id: batchId, provider: "openai", submitted_at: "2026-11-23T20:32:36", status: "in_progress", n_requests: 2, completed_requests: 0, failed_requests: 0, description: "" }));
+      await writeFile(
+        join(python, "job2.json"),
+        JSON.stringify({
+          job_id: "job2",
+          provider_job_id: batchId,
+          provider: "openai",
+          submitted_at: "2026-11-23T20:32:36",
+          status: "in_progress",
+          n_requests: 2,
+          completed_requests: 0,
+          failed_requests: 0,
+          description: "",
+        }),
+      );
 
       const client = new RelayClient({
         directory: python,
@@ -93,12 +126,29 @@ describe("the workspace", () => {
       });
       expect(await client.listJobs()).toEqual(["job1", "job2"]);
       const job = await client.getJob("job1");
-      expect(job).toMatchObject({ job_id: "job1", status: "pending", provider_status: "validating", submitted_at: "2026-11-23T20:32:36.267Z" });
+      expect(job).toMatchObject({
+        job_id: "job1",
+        status: "pending",
+        provider_status: "validating",
+        submitted_at: "2026-11-23T20:32:36.267Z",
+      });
       expect(await client.hasResults("job1")).toBe(true);
       const results = await client.getResults("job1");
       expect(results).toEqual([
-        { id: "req-2", status: "succeeded", text: "four", finishReason: "stop", usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 }, raw: rawResults[0] },
-        { id: "req-1", status: "expired", error: { code: "batch_expired", message: "expired" }, raw: rawResults[1] },
+        {
+          id: "req-2",
+          status: "succeeded",
+          text: "four",
+          finishReason: "stop",
+          usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 },
+          raw: rawResults[0],
+        },
+        {
+          id: "req-1",
+          status: "expired",
+          error: { code: "batch_expired", message: "expired" },
+          raw: rawResults[1],
+        },
       ]);
 
       // A Python job without results is monitored and retrieved through the provider.
@@ -120,7 +170,12 @@ describe("the workspace", () => {
     await writeFile(path, original.slice(0, original.length / 2));
     await expect(client.getJob("victim")).rejects.toBeInstanceOf(CorruptWorkspaceError);
     await expect(client.monitorBatch("victim")).rejects.toBeInstanceOf(CorruptWorkspaceError);
-    const resubmit = client.submitBatch({ requests: exampleRequests(1), jobId: "victim", provider: "openai", overwrite: true });
+    const resubmit = client.submitBatch({
+      requests: exampleRequests(1),
+      jobId: "victim",
+      provider: "openai",
+      overwrite: true,
+    });
     await expect(resubmit).rejects.toBeInstanceOf(CorruptWorkspaceError);
     expect(await readFile(path, "utf8")).toBe(original.slice(0, original.length / 2));
     expect(harness.emulator.batchCount("openai")).toBe(1);
@@ -143,7 +198,9 @@ describe("the workspace", () => {
       const blocker = join(harness.directory, "blocker");
       await writeFile(blocker, "");
       const client = harness.client({ directory: join(blocker, "ws") });
-      await expect(client.submitBatch({ requests: exampleRequests(1), jobId: "x", provider: "openai" })).rejects.toMatchObject({
+      await expect(
+        client.submitBatch({ requests: exampleRequests(1), jobId: "x", provider: "openai" }),
+      ).rejects.toMatchObject({
         code: "workspace_not_writable",
       });
     } else {
@@ -151,7 +208,9 @@ describe("the workspace", () => {
       await mkdir(locked);
       await chmod(locked, 0o500);
       const client = harness.client({ directory: locked });
-      await expect(client.submitBatch({ requests: exampleRequests(1), jobId: "x", provider: "openai" })).rejects.toMatchObject({
+      await expect(
+        client.submitBatch({ requests: exampleRequests(1), jobId: "x", provider: "openai" }),
+      ).rejects.toMatchObject({
         code: "workspace_not_writable",
       });
       await chmod(locked, 0o700);
@@ -188,13 +247,22 @@ describe("the job lock", () => {
     const path = join(directory, "job.lock");
     try {
       const first = await FileLock.acquire(path, "job", { waitMs: 100 });
-      await expect(FileLock.acquire(path, "job", { waitMs: 100 })).rejects.toMatchObject({ code: "job_locked" });
+      await expect(FileLock.acquire(path, "job", { waitMs: 100 })).rejects.toMatchObject({
+        code: "job_locked",
+      });
       await first.release();
       const second = await FileLock.acquire(path, "job", { waitMs: 100 });
       await second.release();
 
       // A lock file left by a process that no longer exists.
-      await writeFile(path, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), acquired_at: "x" }));
+      await writeFile(
+        path,
+        JSON.stringify({
+          pid: 2 ** 22 + 12345,
+          host: (await import("node:os")).hostname(),
+          acquired_at: "x",
+        }),
+      );
       const third = await FileLock.acquire(path, "job", { waitMs: 100 });
       await third.release();
     } finally {

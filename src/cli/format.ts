@@ -7,7 +7,9 @@ export function statusLine(job: BatchJob): string {
 
 export function resultSummary(result: BatchResult): string {
   if (result.status === "succeeded") {
-    const usage = result.usage ? ` [${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens]` : "";
+    const usage = result.usage
+      ? ` [${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens]`
+      : "";
     return `${result.id}: ${result.text ?? ""}${usage}`;
   }
   return `${result.id}: ${result.status.toUpperCase()} ${result.error?.code ? `${result.error.code}: ` : ""}${result.error?.message ?? ""}`;

@@ -90,7 +90,8 @@ async function main(argv: string[]): Promise<number> {
       if (values["validating-ms"]) timing.validatingMs = Number(values["validating-ms"]);
       if (values["in-progress-ms"]) timing.inProgressMs = Number(values["in-progress-ms"]);
       if (values["finalizing-ms"]) timing.finalizingMs = Number(values["finalizing-ms"]);
-      if (Object.values(timing).some((ms) => !Number.isFinite(ms) || ms < 0)) throw new UsageError("timings must be milliseconds >= 0");
+      if (Object.values(timing).some((ms) => !Number.isFinite(ms) || ms < 0))
+        throw new UsageError("timings must be milliseconds >= 0");
       const emulator = await Emulator.start({ port: Number(values.port ?? 8787), timing });
       out(`Relay emulator listening on ${emulator.url}`);
       for (const provider of PROVIDER_NAMES) out(`  ${provider}: ${emulator.baseURL(provider)}`);
@@ -125,7 +126,9 @@ async function main(argv: string[]): Promise<number> {
       const client = new RelayClient({ directory });
       for (const jobId of await client.listJobs()) {
         const job = await client.getJob(jobId);
-        out(`${jobId}\t${job?.provider ?? "?"}\t${job?.status ?? "?"}\t${job?.n_requests ?? "?"} requests\t${job?.submitted_at ?? ""}`);
+        out(
+          `${jobId}\t${job?.provider ?? "?"}\t${job?.status ?? "?"}\t${job?.n_requests ?? "?"} requests\t${job?.submitted_at ?? ""}`,
+        );
       }
       return 0;
     }
@@ -150,7 +153,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "results": {
       const client = new RelayClient({ directory });
-      for await (const result of client.streamResults(required(argument, "the job ID"), { forceRefresh: values.refresh ?? false })) {
+      for await (const result of client.streamResults(required(argument, "the job ID"), {
+        forceRefresh: values.refresh ?? false,
+      })) {
         out(values.json ? JSON.stringify(result) : resultSummary(result));
       }
       return 0;
@@ -174,7 +179,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    ) {
       console.error(`relay: ${(error as Error).message}\nRun "relay --help" for usage.`);
       process.exitCode = 64;
     } else if (error instanceof RelayError) {

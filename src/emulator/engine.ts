@@ -20,7 +20,15 @@ export const DEFAULT_TIMING: BatchTiming = {
   expiresAfterMs: 24 * 60 * 60_000,
 };
 
-export type Phase = "validating" | "failed" | "in_progress" | "finalizing" | "completed" | "expired" | "cancelling" | "cancelled";
+export type Phase =
+  | "validating"
+  | "failed"
+  | "in_progress"
+  | "finalizing"
+  | "completed"
+  | "expired"
+  | "cancelling"
+  | "cancelled";
 
 export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["failed", "completed", "expired", "cancelled"]);
 
@@ -97,7 +105,9 @@ export class SimulatedBatch {
     if (now < this.validatedAt) return { phase: "validating", since: this.createdAt };
     if (this.validationError) return { phase: "failed", since: this.validatedAt };
     if (this.neverEnds || this.lastDoneAt >= this.expiresAt) {
-      return now < this.expiresAt ? { phase: "in_progress", since: this.validatedAt } : { phase: "expired", since: this.expiresAt };
+      return now < this.expiresAt
+        ? { phase: "in_progress", since: this.validatedAt }
+        : { phase: "expired", since: this.expiresAt };
     }
     if (now < this.lastDoneAt) return { phase: "in_progress", since: this.validatedAt };
     const completedAt = this.lastDoneAt + this.timing.finalizingMs;
@@ -113,7 +123,9 @@ export class SimulatedBatch {
     const cancelAt = this.cancelRequestedAt;
     if (cancelAt !== null && now >= cancelAt) {
       const cancelledAt = cancelAt + this.timing.cancellingMs;
-      return now < cancelledAt ? { phase: "cancelling", since: cancelAt } : { phase: "cancelled", since: cancelledAt };
+      return now < cancelledAt
+        ? { phase: "cancelling", since: cancelAt }
+        : { phase: "cancelled", since: cancelledAt };
     }
     return this.naturalPhase(now);
   }
@@ -124,10 +136,15 @@ export class SimulatedBatch {
     const current = this.phaseWithTime(now);
     const cancelAt = this.cancelRequestedAt;
     const natural = this.naturalPhase(cancelAt !== null && now >= cancelAt ? cancelAt : now);
-    if (now >= this.validatedAt && !this.validationError && (cancelAt === null || cancelAt >= this.validatedAt)) {
+    if (
+      now >= this.validatedAt &&
+      !this.validationError &&
+      (cancelAt === null || cancelAt >= this.validatedAt)
+    ) {
       reached.in_progress = this.validatedAt;
     }
-    if (natural.phase !== "validating" && natural.phase !== "in_progress") reached[natural.phase] = natural.since;
+    if (natural.phase !== "validating" && natural.phase !== "in_progress")
+      reached[natural.phase] = natural.since;
     if (natural.phase === "completed") reached.finalizing = this.lastDoneAt;
     if (current.phase === "cancelling" || current.phase === "cancelled") reached.cancelling = cancelAt ?? now;
     if (current.phase === "cancelled") reached.cancelled = current.since;
@@ -166,7 +183,14 @@ export class SimulatedBatch {
   }
 
   counts(now: number): BatchCounts {
-    const counts: BatchCounts = { total: this.requests.length, succeeded: 0, failed: 0, processing: 0, expired: 0, cancelled: 0 };
+    const counts: BatchCounts = {
+      total: this.requests.length,
+      succeeded: 0,
+      failed: 0,
+      processing: 0,
+      expired: 0,
+      cancelled: 0,
+    };
     const phase = this.phase(now);
     for (let index = 0; index < this.requests.length; index += 1) {
       const kind = this.outcomeKind(index, now, phase);

@@ -28,7 +28,10 @@ export class Router {
     return this;
   }
 
-  match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } | "wrong_method" | null {
+  match(
+    method: string,
+    pathname: string,
+  ): { handler: Handler; params: Record<string, string> } | "wrong_method" | null {
     let pathMatched = false;
     for (const route of this.routes) {
       const found = route.pattern.exec(pathname);
@@ -91,7 +94,12 @@ export function parseMultipart(body: Buffer, contentType: string | undefined): M
     const name = /\bname="([^"]*)"/i.exec(disposition)?.[1] ?? "";
     const filename = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
     const type = /content-type:\s*([^\r\n]*)/i.exec(headers)?.[1];
-    parts.push({ name, data, ...(filename === undefined ? {} : { filename }), ...(type ? { contentType: type } : {}) });
+    parts.push({
+      name,
+      data,
+      ...(filename === undefined ? {} : { filename }),
+      ...(type ? { contentType: type } : {}),
+    });
     position = next;
   }
   return parts;
@@ -107,9 +115,18 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    ...headers,
+  });
   response.end(body);
 }
 

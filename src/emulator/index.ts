@@ -1,5 +1,5 @@
-export { Emulator, type EmulatorOptions, type RequestLogEntry } from "./server.js";
-export { ManualClock, realClock, type EmulatorClock } from "./clock.js";
-export { DEFAULT_TIMING, type BatchTiming } from "./engine.js";
+export { type EmulatorClock, ManualClock, realClock } from "./clock.js";
+export { type BatchTiming, DEFAULT_TIMING } from "./engine.js";
 export type { RequestFate } from "./fates.js";
 export type { Fault, FaultAction } from "./faults.js";
+export { Emulator, type EmulatorOptions, type RequestLogEntry } from "./server.js";

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { AnthropicEmulation } from "./anthropic/emulation.js";
 import { type EmulatorClock, realClock } from "./clock.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
 import { type BatchTiming, DEFAULT_TIMING } from "./engine.js";
-import { type RequestFate, fateFromText } from "./fates.js";
+import { fateFromText, type RequestFate } from "./fates.js";
 import { FaultInjector } from "./faults.js";
 import { HttpError, sendJson } from "./http.js";
-import { AnthropicEmulation } from "./anthropic/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
 import { TogetherEmulation } from "./together/emulation.js";
 
@@ -53,7 +53,8 @@ export class Emulator {
     this.openai = new OpenAIEmulation(context);
     this.anthropic = new AnthropicEmulation(context);
     this.together = new TogetherEmulation(context);
-    for (const provider of [this.openai, this.anthropic, this.together]) this.providers.set(provider.name, provider);
+    for (const provider of [this.openai, this.anthropic, this.together])
+      this.providers.set(provider.name, provider);
   }
 
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -84,7 +85,8 @@ export class Emulator {
   private async listen(port: number, host: string): Promise<void> {
     const server = createServer((request, response) => {
       this.handle(request, response).catch((error) => {
-        if (!response.headersSent) sendJson(response, 500, { error: { message: String(error), type: "server_error" } });
+        if (!response.headersSent)
+          sendJson(response, 500, { error: { message: String(error), type: "server_error" } });
         else response.destroy();
       });
     });
@@ -113,7 +115,11 @@ export class Emulator {
     const provider = this.providers.get(prefix);
     const path = `/${rest.join("/")}`;
     response.on("close", () =>
-      this.requestLog.push({ method, path: url.pathname, status: response.writableFinished ? response.statusCode : 0 }),
+      this.requestLog.push({
+        method,
+        path: url.pathname,
+        status: response.writableFinished ? response.statusCode : 0,
+      }),
     );
 
     const fault = this.faults.take(method, url.pathname);
@@ -127,7 +133,8 @@ export class Emulator {
         await drain(request);
         const headers: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
-        const body = fault.body ?? provider?.errorBody(fault.status, "emulated_fault", `Emulated HTTP ${fault.status}`);
+        const body =
+          fault.body ?? provider?.errorBody(fault.status, "emulated_fault", `Emulated HTTP ${fault.status}`);
         sendJson(response, fault.status, body ?? { error: "emulated fault" }, headers);
         return;
       }
@@ -137,7 +144,11 @@ export class Emulator {
     }
 
     if (!provider) {
-      sendJson(response, 404, { error: { message: `Unknown path ${url.pathname}; providers: ${[...this.providers.keys()].join(", ")}` } });
+      sendJson(response, 404, {
+        error: {
+          message: `Unknown path ${url.pathname}; providers: ${[...this.providers.keys()].join(", ")}`,
+        },
+      });
       return;
     }
     const denied = provider.checkAuth(request);
@@ -165,7 +176,8 @@ export class Emulator {
       await match.handler({ request, response, params: match.params, url, origin: this.origin });
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      if (!response.headersSent) sendJson(response, error.status, provider.errorBody(error.status, error.code, error.message));
+      if (!response.headersSent)
+        sendJson(response, error.status, provider.errorBody(error.status, error.code, error.message));
     }
   }
 }

@@ -28,7 +28,8 @@ async function* strictLines(path: string): AsyncGenerator<{ text: string; lineNu
     }
     pending = Buffer.from(buffer);
   }
-  if (pending.length > 0) yield { text: decodeLine(pending, path, lineNumber + 1), lineNumber: lineNumber + 1 };
+  if (pending.length > 0)
+    yield { text: decodeLine(pending, path, lineNumber + 1), lineNumber: lineNumber + 1 };
 }
 
 /**
@@ -42,10 +43,16 @@ export async function* readRequestsFile(path: string): AsyncGenerator<BatchReque
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new ValidationError(`${path}, line ${lineNumber}: not valid JSON (${(error as Error).message}).`, "invalid_input_file");
+      throw new ValidationError(
+        `${path}, line ${lineNumber}: not valid JSON (${(error as Error).message}).`,
+        "invalid_input_file",
+      );
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new ValidationError(`${path}, line ${lineNumber}: expected a JSON object (a request).`, "invalid_input_file");
+      throw new ValidationError(
+        `${path}, line ${lineNumber}: expected a JSON object (a request).`,
+        "invalid_input_file",
+      );
     }
     yield value as BatchRequest;
   }

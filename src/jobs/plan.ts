@@ -67,7 +67,10 @@ export async function planShards(options: {
       const bytes = checkEncodedSize(line, request, position, limits);
       const key = limits.oneModelPerBatch ? request.model : "";
       let shard = open.get(key);
-      if (shard && (shard.nRequests >= limits.maxRequestsPerBatch || shard.bytes + bytes > limits.maxBytesPerBatch)) {
+      if (
+        shard &&
+        (shard.nRequests >= limits.maxRequestsPerBatch || shard.bytes + bytes > limits.maxBytesPerBatch)
+      ) {
         await closeShard(key);
         shard = undefined;
       }
@@ -76,7 +79,14 @@ export async function planShards(options: {
         const lines = new LineWriter(join(directory, shardFile(index)));
         const ids = new LineWriter(join(directory, shardIdsFile(index)));
         writers.push(lines, ids);
-        shard = { index, model: limits.oneModelPerBatch ? request.model : null, nRequests: 0, bytes: 0, lines, ids };
+        shard = {
+          index,
+          model: limits.oneModelPerBatch ? request.model : null,
+          nRequests: 0,
+          bytes: 0,
+          lines,
+          ids,
+        };
         shards.push(shard);
         open.set(key, shard);
       }
@@ -93,6 +103,10 @@ export async function planShards(options: {
     for (const writer of writers) writer.destroy();
     throw error;
   }
-  if (position === 0) throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");
-  return { shards: shards.map(({ index, model, nRequests, bytes }) => ({ index, model, nRequests, bytes })), nRequests: position };
+  if (position === 0)
+    throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");
+  return {
+    shards: shards.map(({ index, model, nRequests, bytes }) => ({ index, model, nRequests, bytes })),
+    nRequests: position,
+  };
 }

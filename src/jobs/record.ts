@@ -1,11 +1,19 @@
 import { CorruptWorkspaceError } from "../errors.js";
 import type { ProviderEntry } from "../providers/registry.js";
 import { type BatchJob, isFinished, type JobStatus, type ProviderName } from "../types.js";
-import { nowIso, RECORD_FORMAT, type JobRecord, type ShardRecord } from "../workspace/job-record.js";
+import { type JobRecord, nowIso, RECORD_FORMAT, type ShardRecord } from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
 import { aggregateProviderStatus, aggregateStatus } from "./status.js";
 
-const JOB_STATUSES = new Set<JobStatus>(["pending", "in_progress", "completed", "failed", "expired", "cancelling", "cancelled"]);
+const JOB_STATUSES = new Set<JobStatus>([
+  "pending",
+  "in_progress",
+  "completed",
+  "failed",
+  "expired",
+  "cancelling",
+  "cancelled",
+]);
 
 function toIsoUtc(value: unknown): string {
   if (typeof value === "number") return new Date(value * 1000).toISOString();
@@ -32,7 +40,10 @@ export function parseJobRecord(
   if (typeof raw.job_id !== "string") throw new CorruptWorkspaceError(path, "job_id is missing");
   if (raw.relay_format !== undefined) {
     if (raw.relay_format !== RECORD_FORMAT) {
-      throw new CorruptWorkspaceError(path, `relay_format ${String(raw.relay_format)} is not one this version reads`);
+      throw new CorruptWorkspaceError(
+        path,
+        `relay_format ${String(raw.relay_format)} is not one this version reads`,
+      );
     }
     if (!Array.isArray(raw.shards) || !JOB_STATUSES.has(raw.status as JobStatus)) {
       throw new CorruptWorkspaceError(path, "shards or status missing");

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { ProviderAdapter, ParsedResult } from "../providers/types.js";
+import type { ParsedResult, ProviderAdapter } from "../providers/types.js";
 import type { BatchResult, ResultStatus } from "../types.js";
 import { readLines } from "../util/lines.js";
 import { writeStreamAtomic } from "../workspace/atomic.js";
@@ -9,8 +9,16 @@ import { ORDER_FILE, shardIdsFile, shardResultsFile } from "./plan.js";
 /** The result Relay records for a request the provider returned nothing for, by what happened to its batch. */
 export function missingResult(id: string, shard: ShardRecord): BatchResult {
   const byStatus: Partial<Record<string, { status: ResultStatus; code: string; message: string }>> = {
-    expired: { status: "expired", code: "batch_expired", message: "The batch expired before this request ran." },
-    cancelled: { status: "cancelled", code: "batch_cancelled", message: "The batch was cancelled before this request ran." },
+    expired: {
+      status: "expired",
+      code: "batch_expired",
+      message: "The batch expired before this request ran.",
+    },
+    cancelled: {
+      status: "cancelled",
+      code: "batch_cancelled",
+      message: "The batch was cancelled before this request ran.",
+    },
     failed: {
       status: "failed",
       code: shard.error?.code ?? "batch_failed",
@@ -91,7 +99,10 @@ export async function* mergeShardResults(jobDir: string, shardCount: number): As
 }
 
 /** Results in the provider's own order, for jobs that have no stored request list (written by the Python Relay). */
-export async function* unorderedResults(adapter: ProviderAdapter, shards: readonly ShardRecord[]): AsyncGenerator<string> {
+export async function* unorderedResults(
+  adapter: ProviderAdapter,
+  shards: readonly ShardRecord[],
+): AsyncGenerator<string> {
   for (const shard of shards) {
     if (!shard.provider_batch_id) continue;
     const batch = await adapter.getBatch(shard.provider_batch_id);

@@ -1,5 +1,5 @@
-import type { ShardRecord } from "../workspace/job-record.js";
 import { isFinished, type JobStatus } from "../types.js";
+import type { ShardRecord } from "../workspace/job-record.js";
 
 /** A job's status from its shards': finished only when every shard is, and then by the worst outcome. */
 export function aggregateStatus(shards: readonly Pick<ShardRecord, "status">[]): JobStatus {
@@ -16,7 +16,9 @@ export function aggregateStatus(shards: readonly Pick<ShardRecord, "status">[]):
   return "in_progress";
 }
 
-export function aggregateProviderStatus(shards: readonly Pick<ShardRecord, "provider_status" | "state">[]): string {
+export function aggregateProviderStatus(
+  shards: readonly Pick<ShardRecord, "provider_status" | "state">[],
+): string {
   const distinct = new Set(shards.map((shard) => shard.provider_status ?? `relay:${shard.state}`));
   return [...distinct].join(",");
 }

@@ -1,6 +1,12 @@
 import { join } from "node:path";
 import { ProviderError, RelayError } from "../errors.js";
-import { AmbiguousCreateError, type BatchLookup, type ProviderAdapter, type ProviderBatch, type ShardTags } from "../providers/types.js";
+import {
+  AmbiguousCreateError,
+  type BatchLookup,
+  type ProviderAdapter,
+  type ProviderBatch,
+  type ShardTags,
+} from "../providers/types.js";
 import { nowIso, type ShardRecord } from "../workspace/job-record.js";
 import { shardFile } from "./plan.js";
 import type { JobHandle } from "./record.js";
@@ -38,7 +44,11 @@ function lookupFor(handle: JobHandle, shard: ShardRecord): BatchLookup {
 }
 
 /** For a shard whose creation outcome is unknown: adopts the batch if the provider has it. */
-export async function adoptIfCreated(handle: JobHandle, adapter: ProviderAdapter, index: number): Promise<boolean> {
+export async function adoptIfCreated(
+  handle: JobHandle,
+  adapter: ProviderAdapter,
+  index: number,
+): Promise<boolean> {
   const shard = handle.shard(index);
   const found = await adapter.findBatch(lookupFor(handle, shard));
   if (!found) return false;
@@ -53,7 +63,12 @@ export async function adoptIfCreated(handle: JobHandle, adapter: ProviderAdapter
  * planned → (upload) → uploaded → creating → (create) → created.
  * A shard found in `creating` (a create whose outcome was never recorded) is looked up by its tags first.
  */
-export async function advanceShard(handle: JobHandle, adapter: ProviderAdapter, index: number, jobDir: string): Promise<void> {
+export async function advanceShard(
+  handle: JobHandle,
+  adapter: ProviderAdapter,
+  index: number,
+  jobDir: string,
+): Promise<void> {
   const shard = handle.shard(index);
   const tags = tagsOf(handle, shard);
   const shardPath = join(jobDir, shardFile(index));
@@ -103,7 +118,10 @@ export async function advanceShard(handle: JobHandle, adapter: ProviderAdapter, 
         shard.state = "create_failed";
         shard.status = "failed";
         shard.provider_status = null;
-        shard.error = { code: error instanceof RelayError ? error.code : "create_failed", message: (error as Error).message };
+        shard.error = {
+          code: error instanceof RelayError ? error.code : "create_failed",
+          message: (error as Error).message,
+        };
         shard.updated_at = nowIso();
         await handle.save();
         throw error;
@@ -121,7 +139,11 @@ export async function advanceShard(handle: JobHandle, adapter: ProviderAdapter, 
 }
 
 /** Runs `task` over `items` with at most `limit` running at once; the first error is rethrown after all settle. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let firstError: unknown;
   const worker = async () => {

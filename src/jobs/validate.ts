@@ -26,11 +26,20 @@ function assertPlainJson(value: unknown, where: string, seen = new Set<unknown>(
 }
 
 /** Checks one request against Relay's rules and the provider's. Throws a ValidationError naming the request. */
-export function validateRequest(request: BatchRequest, position: number, limits: ProviderLimits, provider: string): void {
+export function validateRequest(
+  request: BatchRequest,
+  position: number,
+  limits: ProviderLimits,
+  provider: string,
+): void {
   const label = describe(request, position);
-  if (request === null || typeof request !== "object") throw new ValidationError(`${label} is not an object.`);
+  if (request === null || typeof request !== "object")
+    throw new ValidationError(`${label} is not an object.`);
   if (typeof request.id !== "string" || request.id === "") {
-    throw new ValidationError(`${label} has no id; every request needs a unique string id.`, "invalid_request_id");
+    throw new ValidationError(
+      `${label} has no id; every request needs a unique string id.`,
+      "invalid_request_id",
+    );
   }
   if (!limits.customIdPattern.test(request.id)) {
     throw new ValidationError(
@@ -66,14 +75,23 @@ export function validateRequest(request: BatchRequest, position: number, limits:
     throw new ValidationError(`${label}: maxTokens must be a positive integer, not ${request.maxTokens}.`);
   }
   if (request.providerArgs !== undefined) {
-    if (request.providerArgs === null || typeof request.providerArgs !== "object" || Array.isArray(request.providerArgs)) {
+    if (
+      request.providerArgs === null ||
+      typeof request.providerArgs !== "object" ||
+      Array.isArray(request.providerArgs)
+    ) {
       throw new ValidationError(`${label}: providerArgs must be an object.`);
     }
     assertPlainJson(request.providerArgs, `${label}: providerArgs`);
   }
 }
 
-export function checkEncodedSize(line: string, request: BatchRequest, position: number, limits: ProviderLimits): number {
+export function checkEncodedSize(
+  line: string,
+  request: BatchRequest,
+  position: number,
+  limits: ProviderLimits,
+): number {
   const bytes = Buffer.byteLength(line) + 1;
   if (bytes > limits.maxBytesPerRequest) {
     throw new ValidationError(

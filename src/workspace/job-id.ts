@@ -6,15 +6,17 @@ const MAX_JOB_ID_LENGTH = 128;
 /** Job IDs become file names, so only a safe alphabet is allowed and nothing that could name another file. */
 export function assertValidJobId(jobId: unknown): asserts jobId is string {
   if (typeof jobId !== "string" || jobId.trim() === "") {
-    throw new InvalidJobIdError("The job ID is blank. Give a name such as \"my-batch-001\".");
+    throw new InvalidJobIdError('The job ID is blank. Give a name such as "my-batch-001".');
   }
   if (jobId.length > MAX_JOB_ID_LENGTH) {
-    throw new InvalidJobIdError(`The job ID is ${jobId.length} characters long; the limit is ${MAX_JOB_ID_LENGTH}.`);
+    throw new InvalidJobIdError(
+      `The job ID is ${jobId.length} characters long; the limit is ${MAX_JOB_ID_LENGTH}.`,
+    );
   }
   if (!JOB_ID_PATTERN.test(jobId)) {
     throw new InvalidJobIdError(
       `The job ID "${jobId}" is not allowed: use letters, digits, ".", "_" and "-" only, ` +
-        "not starting with \".\" and with no path separators.",
+        'not starting with "." and with no path separators.',
     );
   }
   if (jobId.endsWith("_results")) {

@@ -37,7 +37,8 @@ async function readOwner(path: string): Promise<LockOwner | null> {
 
 async function isStale(path: string, staleMs: number): Promise<boolean> {
   const owner = await readOwner(path);
-  if (owner && owner.host === hostname() && owner.pid !== process.pid && !isProcessAlive(owner.pid)) return true;
+  if (owner && owner.host === hostname() && owner.pid !== process.pid && !isProcessAlive(owner.pid))
+    return true;
   try {
     const info = await stat(path);
     return Date.now() - info.mtimeMs > staleMs;
@@ -66,7 +67,11 @@ export class FileLock {
     for (;;) {
       try {
         const handle = await open(path, "wx", 0o600);
-        const owner: LockOwner = { pid: process.pid, host: hostname(), acquired_at: new Date().toISOString() };
+        const owner: LockOwner = {
+          pid: process.pid,
+          host: hostname(),
+          acquired_at: new Date().toISOString(),
+        };
         await handle.writeFile(JSON.stringify(owner));
         await handle.close();
         const lock = new FileLock(path, Math.max(50, Math.floor(staleMs / 3)));
@@ -81,7 +86,10 @@ export class FileLock {
       }
       if (Date.now() >= deadline) {
         const owner = await readOwner(path);
-        throw new JobLockedError(label, owner ? `pid ${owner.pid} on ${owner.host} since ${owner.acquired_at}` : "unknown");
+        throw new JobLockedError(
+          label,
+          owner ? `pid ${owner.pid} on ${owner.host} since ${owner.acquired_at}` : "unknown",
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 500);

@@ -110,7 +110,10 @@ export class Workspace {
    */
   async *readResults(jobId: string): AsyncGenerator<unknown> {
     const path = this.resultsPath(jobId);
-    const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = createInterface({
+      input: createReadStream(path, "utf8"),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     let lineNumber = 0;
     let sawClose = false;
     for await (const line of lines) {
@@ -127,7 +130,8 @@ export class Workspace {
         sawClose = true;
         continue;
       }
-      if (sawClose && line.trim() !== "") throw new CorruptWorkspaceError(path, `data after the closing bracket`);
+      if (sawClose && line.trim() !== "")
+        throw new CorruptWorkspaceError(path, `data after the closing bracket`);
       const element = line.endsWith(",") ? line.slice(0, -1) : line;
       let parsed: unknown;
       try {

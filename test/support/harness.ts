@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RelayClient, type RelayClientOptions } from "../../src/index.js";
 import { Emulator, type EmulatorOptions, ManualClock } from "../../src/emulator/index.js";
+import { RelayClient, type RelayClientOptions } from "../../src/index.js";
 import type { BatchRequest, ProviderName } from "../../src/types.js";
 
 export const TEST_KEYS: Record<ProviderName, string> = {

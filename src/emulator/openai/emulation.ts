@@ -2,11 +2,17 @@ import type { IncomingMessage } from "node:http";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
 import { FileStore, makeId, type StoredFile } from "../files.js";
-import { HttpError, parseMultipart, readBody, readJson, Router, sendJson, sendLines } from "../http.js";
+import { HttpError, parseMultipart, Router, readBody, readJson, sendJson, sendLines } from "../http.js";
 import { parseBatchInput } from "./input.js";
 import { openAIResultLine } from "./lines.js";
 
-const ENDPOINTS = new Set(["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations"]);
+const ENDPOINTS = new Set([
+  "/v1/responses",
+  "/v1/chat/completions",
+  "/v1/embeddings",
+  "/v1/completions",
+  "/v1/moderations",
+]);
 const FILE_PURPOSES = new Set(["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]);
 const MAX_REQUESTS = 50_000;
 const MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -45,7 +51,11 @@ function checkMetadata(metadata: unknown): Record<string, string> | null {
   if (entries.length > 16) throw new HttpError(400, "invalid_metadata", "metadata may hold at most 16 pairs");
   for (const [key, value] of entries) {
     if (key.length > 64 || typeof value !== "string" || value.length > 512) {
-      throw new HttpError(400, "invalid_metadata", "metadata keys are at most 64 characters, values strings of at most 512");
+      throw new HttpError(
+        400,
+        "invalid_metadata",
+        "metadata keys are at most 64 characters, values strings of at most 512",
+      );
     }
   }
   return metadata as Record<string, string>;
@@ -68,10 +78,14 @@ export class OpenAIEmulation implements ProviderEmulation {
         this.files.delete(file.id);
         sendJson(c.response, 200, { id: file.id, object: "file", deleted: true });
       })
-      .add("GET", "/v1/files/:id/content", (c) => sendLines(c.response, this.files.contentLines(this.file(c.params.id))))
+      .add("GET", "/v1/files/:id/content", (c) =>
+        sendLines(c.response, this.files.contentLines(this.file(c.params.id))),
+      )
       .add("POST", "/v1/batches", (c) => this.createBatch(c.request, c.response))
       .add("GET", "/v1/batches", (c) => this.listBatches(c.url, c.response))
-      .add("GET", "/v1/batches/:id", (c) => sendJson(c.response, 200, this.batchObject(this.batch(c.params.id))))
+      .add("GET", "/v1/batches/:id", (c) =>
+        sendJson(c.response, 200, this.batchObject(this.batch(c.params.id))),
+      )
       .add("POST", "/v1/batches/:id/cancel", (c) => {
         const batch = this.batch(c.params.id);
         batch.sim.cancel(this.context.clock.now());
@@ -84,12 +98,17 @@ export class OpenAIEmulation implements ProviderEmulation {
     if (/^Bearer \S+/.test(header)) return null;
     return {
       status: 401,
-      body: this.errorBody(401, "invalid_api_key", "You didn't provide an API key in the Authorization header."),
+      body: this.errorBody(
+        401,
+        "invalid_api_key",
+        "You didn't provide an API key in the Authorization header.",
+      ),
     };
   }
 
   errorBody(status: number, code: string, message: string) {
-    const type = status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
+    const type =
+      status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
     return { error: { message, type, param: null, code } };
   }
 
@@ -110,14 +129,19 @@ export class OpenAIEmulation implements ProviderEmulation {
   }
 
   private async uploadFile(request: IncomingMessage, response: import("node:http").ServerResponse) {
-    const parts = parseMultipart(await readBody(request, MAX_FILE_BYTES + 1024 * 1024), request.headers["content-type"]);
+    const parts = parseMultipart(
+      await readBody(request, MAX_FILE_BYTES + 1024 * 1024),
+      request.headers["content-type"],
+    );
     const filePart = parts.find((part) => part.name === "file");
     const purpose = parts.find((part) => part.name === "purpose")?.data.toString("utf8");
-    if (!filePart) throw new HttpError(400, "missing_required_parameter", "Missing required parameter: 'file'.");
+    if (!filePart)
+      throw new HttpError(400, "missing_required_parameter", "Missing required parameter: 'file'.");
     if (!purpose || !FILE_PURPOSES.has(purpose)) {
       throw new HttpError(400, "invalid_value", `Invalid value for 'purpose': ${purpose ?? "(missing)"}.`);
     }
-    if (filePart.data.length > MAX_FILE_BYTES) throw new HttpError(400, "file_too_large", "Files may be at most 200 MB.");
+    if (filePart.data.length > MAX_FILE_BYTES)
+      throw new HttpError(400, "file_too_large", "Files may be at most 200 MB.");
     const file = this.files.put({
       id: makeId("file-"),
       filename: filePart.filename ?? "upload.jsonl",
@@ -131,7 +155,13 @@ export class OpenAIEmulation implements ProviderEmulation {
 
   private listFiles(response: import("node:http").ServerResponse) {
     const data = this.files.list().map(fileObject);
-    sendJson(response, 200, { object: "list", data, first_id: data[0]?.id ?? "", last_id: data.at(-1)?.id ?? "", has_more: false });
+    sendJson(response, 200, {
+      object: "list",
+      data,
+      first_id: data[0]?.id ?? "",
+      last_id: data.at(-1)?.id ?? "",
+      has_more: false,
+    });
   }
 
   private async createBatch(request: IncomingMessage, response: import("node:http").ServerResponse) {
@@ -145,7 +175,11 @@ export class OpenAIEmulation implements ProviderEmulation {
       throw new HttpError(400, "invalid_value", `Invalid value for 'endpoint': ${String(endpoint)}.`);
     }
     if (body.completion_window !== "24h") {
-      throw new HttpError(400, "invalid_value", "Invalid value for 'completion_window': only '24h' is supported.");
+      throw new HttpError(
+        400,
+        "invalid_value",
+        "Invalid value for 'completion_window': only '24h' is supported.",
+      );
     }
     const metadata = checkMetadata(body.metadata);
     const file = this.file(inputFileId);
@@ -158,7 +192,13 @@ export class OpenAIEmulation implements ProviderEmulation {
       maxRequests: MAX_REQUESTS,
     });
     const id = makeId("batch_");
-    const sim = new SimulatedBatch(id, parsed.requests, this.context.clock.now(), this.context.timing, parsed.error);
+    const sim = new SimulatedBatch(
+      id,
+      parsed.requests,
+      this.context.clock.now(),
+      this.context.timing,
+      parsed.error,
+    );
     const batch: OpenAIBatch = { sim, endpoint, inputFileId, metadata };
     this.batches.set(id, batch);
     sendJson(response, 200, this.batchObject(batch));
@@ -194,11 +234,25 @@ export class OpenAIEmulation implements ProviderEmulation {
     };
     if (counts.succeeded > 0) {
       batch.outputFileId = makeId("file-");
-      this.files.put({ id: batch.outputFileId, filename: `${sim.id}_output.jsonl`, purpose: "batch_output", createdAt: now, bytes: 0, lines: linesFor("output") });
+      this.files.put({
+        id: batch.outputFileId,
+        filename: `${sim.id}_output.jsonl`,
+        purpose: "batch_output",
+        createdAt: now,
+        bytes: 0,
+        lines: linesFor("output"),
+      });
     }
     if (counts.total - counts.succeeded > 0) {
       batch.errorFileId = makeId("file-");
-      this.files.put({ id: batch.errorFileId, filename: `${sim.id}_error.jsonl`, purpose: "batch_output", createdAt: now, bytes: 0, lines: linesFor("error") });
+      this.files.put({
+        id: batch.errorFileId,
+        filename: `${sim.id}_error.jsonl`,
+        purpose: "batch_output",
+        createdAt: now,
+        bytes: 0,
+        lines: linesFor("error"),
+      });
     }
     for (const id of [batch.outputFileId, batch.errorFileId]) {
       const file = id ? this.files.get(id) : undefined;
@@ -224,7 +278,8 @@ export class OpenAIEmulation implements ProviderEmulation {
     const milestones = sim.milestones(now);
     const counts = sim.counts(now);
     if (TERMINAL_PHASES.has(phase) && phase !== "failed") this.ensureResultFiles(batch, now);
-    const at = (key: keyof typeof milestones) => (milestones[key] === undefined ? {} : { [`${key}_at`]: seconds(milestones[key] as number) });
+    const at = (key: keyof typeof milestones) =>
+      milestones[key] === undefined ? {} : { [`${key}_at`]: seconds(milestones[key] as number) };
     const object: Record<string, unknown> = {
       id: sim.id,
       object: "batch",
@@ -242,7 +297,11 @@ export class OpenAIEmulation implements ProviderEmulation {
       ...at("expired"),
       ...at("cancelling"),
       ...at("cancelled"),
-      request_counts: { total: phase === "failed" ? 0 : counts.total, completed: counts.succeeded, failed: counts.failed },
+      request_counts: {
+        total: phase === "failed" ? 0 : counts.total,
+        completed: counts.succeeded,
+        failed: counts.failed,
+      },
       metadata: batch.metadata,
     };
     if (batch.outputFileId) object.output_file_id = batch.outputFileId;

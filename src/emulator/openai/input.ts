@@ -39,7 +39,11 @@ function maxTokensOf(body: Json): number | undefined {
  */
 export function parseBatchInput(
   text: string,
-  options: { endpoint: string | null; fateOf: (customId: string, line: string) => RequestFate; maxRequests: number },
+  options: {
+    endpoint: string | null;
+    fateOf: (customId: string, line: string) => RequestFate;
+    maxRequests: number;
+  },
 ): ParsedInput {
   const requests: SimRequest[] = [];
   const seen = new Set<string>();
@@ -64,11 +68,16 @@ export function parseBatchInput(
       return fail("missing_required_parameter", `Line ${lineNumber} has no custom_id.`, lineNumber);
     }
     if (seen.has(customId)) {
-      return fail("duplicate_custom_id", `The custom_id '${customId}' is used more than once in the file.`, lineNumber);
+      return fail(
+        "duplicate_custom_id",
+        `The custom_id '${customId}' is used more than once in the file.`,
+        lineNumber,
+      );
     }
     seen.add(customId);
     if (options.endpoint !== null) {
-      if (parsed.method !== "POST") return fail("invalid_method", `Line ${lineNumber}: method must be POST.`, lineNumber);
+      if (parsed.method !== "POST")
+        return fail("invalid_method", `Line ${lineNumber}: method must be POST.`, lineNumber);
       if (parsed.url !== options.endpoint) {
         return fail(
           "mismatched_url",
@@ -82,11 +91,16 @@ export function parseBatchInput(
       return fail("invalid_request", `Line ${lineNumber}: body.model is required.`, lineNumber);
     }
     if (model !== undefined && body.model !== model) {
-      return fail("mismatched_model", `Line ${lineNumber}: every request in a batch must use the same model.`, lineNumber);
+      return fail(
+        "mismatched_model",
+        `Line ${lineNumber}: every request in a batch must use the same model.`,
+        lineNumber,
+      );
     }
     model = body.model;
     const fate = options.fateOf(customId, raw);
-    if (fate === "invalid") return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
+    if (fate === "invalid")
+      return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
     const maxTokens = maxTokensOf(body);
     requests.push({
       customId,

@@ -89,7 +89,11 @@ export function openAIResultLine(
     case "errored":
       return {
         file: "error",
-        line: JSON.stringify({ ...base, response: null, error: { code: "server_error", message: "Emulated server error." } }),
+        line: JSON.stringify({
+          ...base,
+          response: null,
+          error: { code: "server_error", message: "Emulated server error." },
+        }),
       };
     case "expired":
       return {
@@ -97,7 +101,10 @@ export function openAIResultLine(
         line: JSON.stringify({
           ...base,
           response: null,
-          error: { code: "batch_expired", message: "This request could not be executed before the completion window expired." },
+          error: {
+            code: "batch_expired",
+            message: "This request could not be executed before the completion window expired.",
+          },
         }),
       };
     case "cancelled":
@@ -106,7 +113,10 @@ export function openAIResultLine(
         line: JSON.stringify({
           ...base,
           response: null,
-          error: { code: "batch_cancelled", message: "This request was not executed because the batch was cancelled." },
+          error: {
+            code: "batch_cancelled",
+            message: "This request was not executed because the batch was cancelled.",
+          },
         }),
       };
     default:

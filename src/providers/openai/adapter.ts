@@ -48,7 +48,10 @@ export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
   return values.relay_submission === tags.submissionId && values.relay_shard === String(tags.shardIndex);
 }
 
-export function toProviderBatch(batch: Batch, normalise: (status: string) => "pending" | ReturnType<typeof normaliseOpenAIStatus>): ProviderBatch {
+export function toProviderBatch(
+  batch: Batch,
+  normalise: (status: string) => "pending" | ReturnType<typeof normaliseOpenAIStatus>,
+): ProviderBatch {
   const errors = batch.errors?.data ?? [];
   const first = errors[0];
   const error =
@@ -56,8 +59,9 @@ export function toProviderBatch(batch: Batch, normalise: (status: string) => "pe
       ? {
           ...(first?.code ? { code: first.code } : {}),
           message:
-            errors.map((entry) => `${entry.message ?? entry.code}${entry.line ? ` (line ${entry.line})` : ""}`).join("; ") ||
-            "the batch failed",
+            errors
+              .map((entry) => `${entry.message ?? entry.code}${entry.line ? ` (line ${entry.line})` : ""}`)
+              .join("; ") || "the batch failed",
         }
       : null;
   return {

@@ -41,7 +41,11 @@ export function toProviderError(provider: string, action: string, error: unknown
 export function classifyCreateError(provider: string, error: unknown): Error {
   const { status, message, connection } = describe(error);
   const ambiguous =
-    connection || status === undefined || status === 408 || status === 409 || (status !== undefined && status >= 500);
+    connection ||
+    status === undefined ||
+    status === 408 ||
+    status === 409 ||
+    (status !== undefined && status >= 500);
   if (ambiguous) return new AmbiguousCreateError(`${provider}: batch creation outcome unknown: ${message}`);
   return toProviderError(provider, "creating the batch", error);
 }

@@ -1,10 +1,11 @@
-import { Readable } from "node:stream";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 
 /** Non-empty lines of a streamed HTTP body (a web ReadableStream), without holding the body in memory. */
 export async function* linesOf(body: ReadableStream<Uint8Array> | Readable | null): AsyncGenerator<string> {
   if (!body) return;
-  const input = body instanceof Readable ? body : Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+  const input =
+    body instanceof Readable ? body : Readable.fromWeb(body as import("node:stream/web").ReadableStream);
   const reader = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of reader) {

@@ -1,6 +1,6 @@
 import type { BatchResult, FinishReason, Usage } from "../../types.js";
-import { asArray, asNumber, asObject, asString, type JsonObject } from "./json.js";
 import type { ParsedResult } from "../types.js";
+import { asArray, asNumber, asObject, asString, type JsonObject } from "./json.js";
 
 /**
  * Result lines in the OpenAI batch format, also used by Together, Groq, Azure and Mistral:
@@ -101,9 +101,17 @@ export function parseOpenAIShapedLine(raw: unknown): ParsedResult | null {
   }
   if (response && statusCode !== undefined) {
     const error = body?.error !== undefined ? errorOf(body.error) : { message: `HTTP ${statusCode}` };
-    return { customId, result: { status: "failed", error: { code: error.code ?? `http_${statusCode}`, message: error.message }, raw } };
+    return {
+      customId,
+      result: {
+        status: "failed",
+        error: { code: error.code ?? `http_${statusCode}`, message: error.message },
+        raw,
+      },
+    };
   }
   const error = errorOf(record.error ?? "no response and no error in the provider's record");
-  const status = error.code === "batch_expired" ? "expired" : error.code === "batch_cancelled" ? "cancelled" : "failed";
+  const status =
+    error.code === "batch_expired" ? "expired" : error.code === "batch_cancelled" ? "cancelled" : "failed";
   return { customId, result: { status, error, raw } };
 }
