@@ -4,9 +4,9 @@ import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError 
 import { planShards } from "./jobs/plan.js";
 import { JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
 import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
-import { adoptIfCreated, advanceShard, applyBatch, forEachLimited } from "./jobs/submit.js";
+import { adoptIfCreated, advanceShard, applyBatch, forEachLimited, requeueIfPassingFailure } from "./jobs/submit.js";
 import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
-import type { ProviderAdapter, ProviderConfig } from "./providers/types.js";
+import type { ProviderAdapter, ProviderConfig, ProviderLimits } from "./providers/types.js";
 import {
   type BatchJob,
   type BatchRequest,
@@ -135,7 +135,7 @@ export class RelayClient {
       const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
       let plan: Awaited<ReturnType<typeof planShards>>;
       try {
-        plan = await planShards({ requests, adapter, endpoint, directory: staging });
+        plan = await planShards({ requests, adapter, limits: this.limitsFor(adapter), endpoint, directory: staging });
       } catch (error) {
         await rm(staging, { recursive: true, force: true });
         throw error;
@@ -162,6 +162,9 @@ export class RelayClient {
         output_file_id: null,
         error_file_id: null,
         error: null,
+        attempt: 0,
+        previous_batch_ids: [],
+        retry_at: null,
         updated_at: now,
       }));
       const record: JobRecord = {
@@ -331,6 +334,18 @@ export class RelayClient {
     return adapter;
   }
 
+  /** The provider's limits, lowered where the configuration asks for smaller batches. */
+  private limitsFor(adapter: ProviderAdapter): ProviderLimits {
+    const config = this.providerConfigs[adapter.name];
+    const lower = (limit: number, wanted: number | undefined) =>
+      wanted !== undefined && Number.isInteger(wanted) && wanted > 0 ? Math.min(limit, wanted) : limit;
+    return {
+      ...adapter.limits,
+      maxRequestsPerBatch: lower(adapter.limits.maxRequestsPerBatch, config?.maxRequestsPerBatch),
+      maxBytesPerBatch: lower(adapter.limits.maxBytesPerBatch, config?.maxBytesPerBatch),
+    };
+  }
+
   private async loadRecord(jobId: string): Promise<JobRecord | null> {
     const raw = await this.workspace.readRecord(jobId);
     return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry) : null;
@@ -367,15 +382,20 @@ export class RelayClient {
   }
 
   /** Finishes any interrupted submission, then polls every unfinished batch. */
+  /**
+   * Polls every unfinished batch, puts back shards whose batch was refused for a passing reason (enqueued-token
+   * limit), and submits what is not submitted (an interrupted submission, or a shard due again).
+   */
   private async refresh(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
-    if (handle.record.shards.some((shard) => shard.state !== "created" && shard.state !== "create_failed")) {
-      await this.advanceShards(handle, adapter);
-    }
     for (const shard of handle.record.shards) {
       if (shard.state !== "created" || !shard.provider_batch_id || isFinished(shard.status)) continue;
       applyBatch(shard, await adapter.getBatch(shard.provider_batch_id));
+      requeueIfPassingFailure(shard);
     }
     await handle.save();
+    if (handle.record.shards.some((shard) => shard.state !== "created" && shard.state !== "create_failed")) {
+      await this.advanceShards(handle, adapter);
+    }
   }
 
   private async fetchResults(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {

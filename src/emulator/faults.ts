@@ -9,7 +9,13 @@ export type FaultAction =
   | { kind: "delay"; ms: number }
   | { kind: "cut"; afterBytes: number }
   /** Let the request through (it takes effect), then drop the connection before the answer is sent. */
-  | { kind: "drop_response" };
+  | { kind: "drop_response" }
+  /**
+   * Hold the request for `ms`: "before" it is carried out (if the caller is gone by then, it never is), or "after"
+   * it was carried out and before the answer is sent. The emulator emits "held" meanwhile; crash tests kill the
+   * caller then.
+   */
+  | { kind: "hold"; ms: number; phase: "before" | "after" };
 
 export interface Fault {
   method?: string;

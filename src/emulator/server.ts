@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AnthropicEmulation } from "./anthropic/emulation.js";
@@ -37,6 +38,8 @@ export class Emulator {
   readonly together: TogetherEmulation;
   /** Every request served, in order (method, path without the query, status; 0 when the connection was dropped). */
   readonly requestLog: RequestLogEntry[] = [];
+  /** Emits "request" ({method, path}) as each request arrives, and "held" ({method, path, phase}) during a hold. */
+  readonly events = new EventEmitter();
   private readonly fates = new Map<string, RequestFate>();
   private readonly providers = new Map<string, ProviderEmulation>();
   private server: Server | undefined;
@@ -122,8 +125,10 @@ export class Emulator {
       }),
     );
 
+    this.events.emit("request", { method, path: url.pathname });
     const fault = this.faults.take(method, url.pathname);
     let dropResponse = false;
+    let holdAfterMs = 0;
     if (fault) {
       if (fault.kind === "reset") {
         request.socket.destroy();
@@ -141,6 +146,13 @@ export class Emulator {
       if (fault.kind === "delay") await new Promise((resolve) => setTimeout(resolve, fault.ms));
       if (fault.kind === "cut") cutAfter(response, fault.afterBytes);
       if (fault.kind === "drop_response") dropResponse = true;
+      if (fault.kind === "hold" && fault.phase === "before") {
+        await bufferBody(request);
+        this.events.emit("held", { method, path: url.pathname, phase: "before" });
+        await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        if (request.socket.destroyed) return;
+      }
+      if (fault.kind === "hold" && fault.phase === "after") holdAfterMs = fault.ms;
     }
 
     if (!provider) {
@@ -164,6 +176,17 @@ export class Emulator {
       sendJson(response, status, provider.errorBody(status, "not_found", `No route for ${method} ${path}`));
       return;
     }
+    if (holdAfterMs > 0) {
+      // The request has been carried out when the handler ends the response; hold that answer back.
+      const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+      response.end = ((...args: unknown[]) => {
+        this.events.emit("held", { method, path: url.pathname, phase: "after" });
+        setTimeout(() => {
+          if (!response.socket?.destroyed) end(...args);
+        }, holdAfterMs);
+        return response;
+      }) as typeof response.end;
+    }
     if (dropResponse) {
       // The request is carried out, but the caller never hears back: its outcome is unknown to it.
       const original = response.writeHead.bind(response);
@@ -180,6 +203,17 @@ export class Emulator {
         sendJson(response, error.status, provider.errorBody(error.status, error.code, error.message));
     }
   }
+}
+
+/** Reads a request body now and replays it to the handler later (for holds that must see the caller go away). */
+async function bufferBody(request: IncomingMessage): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
+  const body = Buffer.concat(chunks);
+  const replay = async function* () {
+    yield body;
+  };
+  (request as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<Buffer> })[Symbol.asyncIterator] = () => replay();
 }
 
 async function drain(request: IncomingMessage): Promise<void> {

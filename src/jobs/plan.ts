@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ValidationError } from "../errors.js";
-import type { ProviderAdapter } from "../providers/types.js";
+import type { ProviderAdapter, ProviderLimits } from "../providers/types.js";
 import type { BatchRequest } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
 import { checkEncodedSize, validateRequest } from "./validate.js";
@@ -33,11 +33,12 @@ interface OpenShard extends PlannedShard {
 export async function planShards(options: {
   requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
   adapter: ProviderAdapter;
+  /** The adapter's limits, possibly lowered by the caller's configuration. */
+  limits: ProviderLimits;
   endpoint: string | null;
   directory: string;
 }): Promise<{ shards: PlannedShard[]; nRequests: number }> {
-  const { adapter, directory } = options;
-  const limits = adapter.limits;
+  const { adapter, directory, limits } = options;
   await mkdir(directory, { recursive: true });
   const order = new LineWriter(join(directory, ORDER_FILE));
   const shards: PlannedShard[] = [];

@@ -70,6 +70,9 @@ export function parseJobRecord(
     output_file_id: null,
     error_file_id: null,
     error: null,
+    attempt: 0,
+    previous_batch_ids: [],
+    retry_at: null,
     updated_at: submittedAt,
   };
   return {

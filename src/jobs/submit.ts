@@ -31,7 +31,12 @@ export function applyBatch(shard: ShardRecord, batch: ProviderBatch): void {
 }
 
 function tagsOf(handle: JobHandle, shard: ShardRecord): ShardTags {
-  return { jobId: handle.record.job_id, shardIndex: shard.index, submissionId: handle.record.submission_id };
+  return {
+    jobId: handle.record.job_id,
+    shardIndex: shard.index,
+    submissionId: handle.record.submission_id,
+    attempt: shard.attempt,
+  };
 }
 
 function lookupFor(handle: JobHandle, shard: ShardRecord): BatchLookup {
@@ -40,6 +45,7 @@ function lookupFor(handle: JobHandle, shard: ShardRecord): BatchLookup {
     since: Date.parse(shard.updated_at),
     inputFileId: shard.input_file_id,
     nRequests: shard.n_requests,
+    previousBatchIds: shard.previous_batch_ids,
   };
 }
 
@@ -74,6 +80,7 @@ export async function advanceShard(
   const shardPath = join(jobDir, shardFile(index));
 
   if (shard.state === "created" || shard.state === "create_failed") return;
+  if (shard.retry_at !== null && Date.parse(shard.retry_at) > Date.now()) return;
 
   if (shard.state === "creating") {
     if (await adoptIfCreated(handle, adapter, index)) return;
@@ -100,6 +107,7 @@ export async function advanceShard(
         tags,
       });
       applyBatch(shard, batch);
+      shard.retry_at = null;
       await handle.save();
       return;
     } catch (error) {
@@ -136,6 +144,33 @@ export async function advanceShard(
       `The job is saved; run client.recover("${handle.record.job_id}") or \`relay recover ${handle.record.job_id}\` later.`,
     { code: "create_incomplete" },
   );
+}
+
+/** Batch-level failures that say "not now" rather than "never": the shard is submitted again later. */
+const PASSING_FAILURES = new Set(["token_limit_exceeded"]);
+const REQUEUE_BASE_DELAY_MS = 30_000;
+const REQUEUE_MAX_DELAY_MS = 30 * 60_000;
+
+/**
+ * A batch that failed for a passing reason (the provider's enqueued-token limit was full) ran nothing, so the
+ * shard goes back to be created again from the same input, after a growing delay. Returns whether it was requeued.
+ */
+export function requeueIfPassingFailure(shard: ShardRecord): boolean {
+  if (shard.status !== "failed" || !shard.provider_batch_id || !PASSING_FAILURES.has(shard.error?.code ?? "")) {
+    return false;
+  }
+  const delay = Math.min(REQUEUE_BASE_DELAY_MS * 2 ** shard.attempt, REQUEUE_MAX_DELAY_MS);
+  shard.previous_batch_ids.push(shard.provider_batch_id);
+  shard.provider_batch_id = null;
+  shard.attempt += 1;
+  shard.state = shard.input_file_id !== null ? "uploaded" : "planned";
+  shard.status = "pending";
+  shard.provider_status = null;
+  shard.output_file_id = null;
+  shard.error_file_id = null;
+  shard.retry_at = new Date(Date.now() + delay).toISOString();
+  shard.updated_at = nowIso();
+  return true;
 }
 
 /** Runs `task` over `items` with at most `limit` running at once; the first error is rethrown after all settle. */

@@ -18,6 +18,8 @@ export interface ShardTags {
   jobId: string;
   shardIndex: number;
   submissionId: string;
+  /** 0 for the first batch of a shard; raised each time the shard is submitted again (e.g. after token_limit_exceeded). */
+  attempt: number;
 }
 
 /** What is known about a shard whose batch creation had an unknown outcome. */
@@ -27,6 +29,8 @@ export interface BatchLookup {
   since: number;
   inputFileId: string | null;
   nRequests: number;
+  /** Batches earlier attempts of this shard created (they failed); never the answer. */
+  previousBatchIds: readonly string[];
 }
 
 /** A provider batch as Relay sees it. */
@@ -105,6 +109,10 @@ export interface ProviderConfig {
   baseURL?: string;
   /** Default endpoint for batches (OpenAI: "/v1/chat/completions" or "/v1/responses"). */
   endpoint?: string;
+  /** Smaller batches than the provider allows (never larger): requests per batch. */
+  maxRequestsPerBatch?: number;
+  /** Smaller batches than the provider allows (never larger): bytes per batch file or body. */
+  maxBytesPerBatch?: number;
   /** Per-request timeout in milliseconds. */
   timeoutMs?: number;
   /** Retries on 429/5xx/network errors for reads (status, downloads); creation is never retried blindly. */
@@ -113,6 +121,8 @@ export interface ProviderConfig {
 
 export interface ResolvedProviderConfig {
   apiKey: string;
+  maxRequestsPerBatch: number | undefined;
+  maxBytesPerBatch: number | undefined;
   baseURL: string | undefined;
   endpoint: string | undefined;
   timeoutMs: number;

@@ -22,6 +22,12 @@ export interface ShardRecord {
   error_file_id: string | null;
   /** Why the batch failed as a whole (validation errors, a refused creation). */
   error: { code?: string; message: string } | null;
+  /** How many times the shard was submitted again after its batch was refused for a passing reason. */
+  attempt: number;
+  /** Batches of earlier attempts, which failed without running (e.g. token_limit_exceeded). */
+  previous_batch_ids: string[];
+  /** Not to be submitted again before this time (ISO-8601), or null. */
+  retry_at: string | null;
   updated_at: string;
 }
 

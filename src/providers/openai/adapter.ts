@@ -40,12 +40,17 @@ export function metadataFor(tags: ShardTags): Record<string, string> {
     relay_job_id: tags.jobId,
     relay_shard: String(tags.shardIndex),
     relay_submission: tags.submissionId,
+    relay_attempt: String(tags.attempt),
   };
 }
 
 export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
   const values = (metadata ?? {}) as Record<string, unknown>;
-  return values.relay_submission === tags.submissionId && values.relay_shard === String(tags.shardIndex);
+  return (
+    values.relay_submission === tags.submissionId &&
+    values.relay_shard === String(tags.shardIndex) &&
+    values.relay_attempt === String(tags.attempt)
+  );
 }
 
 export function toProviderBatch(
