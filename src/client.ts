@@ -4,7 +4,14 @@ import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError 
 import { planShards } from "./jobs/plan.js";
 import { JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
 import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
-import { adoptIfCreated, advanceShard, applyBatch, forEachLimited, requeueIfPassingFailure } from "./jobs/submit.js";
+import {
+  adoptIfCreated,
+  advanceShard,
+  applyBatch,
+  DEFAULT_REQUEUE_DELAY_MS,
+  forEachLimited,
+  requeueIfPassingFailure,
+} from "./jobs/submit.js";
 import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
 import type { ProviderAdapter, ProviderConfig, ProviderLimits } from "./providers/types.js";
 import {
@@ -32,6 +39,11 @@ export interface RelayClientOptions {
   lock?: LockOptions;
   /** Environment to read keys and base URLs from. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * After a batch is refused for a passing reason (token_limit_exceeded), how long before its shard is submitted
+   * again; doubled on each further refusal, up to 30 minutes. Default 30 s.
+   */
+  requeueDelayMs?: number;
 }
 
 export interface SubmitBatchOptions {
@@ -78,6 +90,7 @@ export class RelayClient {
   private readonly submitConcurrency: number;
   private readonly lockOptions: LockOptions | undefined;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly requeueDelayMs: number;
   private readonly ready: Promise<void>;
 
   constructor(options: RelayClientOptions) {
@@ -92,6 +105,7 @@ export class RelayClient {
     this.submitConcurrency = Math.max(1, options.submitConcurrency ?? 4);
     this.lockOptions = options.lock;
     this.env = options.env ?? process.env;
+    this.requeueDelayMs = options.requeueDelayMs ?? DEFAULT_REQUEUE_DELAY_MS;
     // A directory that cannot be created is reported by the first call that needs to write (workspace_not_writable).
     this.ready = this.workspace.ensure().catch(() => {});
   }
@@ -135,7 +149,13 @@ export class RelayClient {
       const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
       let plan: Awaited<ReturnType<typeof planShards>>;
       try {
-        plan = await planShards({ requests, adapter, limits: this.limitsFor(adapter), endpoint, directory: staging });
+        plan = await planShards({
+          requests,
+          adapter,
+          limits: this.limitsFor(adapter),
+          endpoint,
+          directory: staging,
+        });
       } catch (error) {
         await rm(staging, { recursive: true, force: true });
         throw error;
@@ -390,7 +410,7 @@ export class RelayClient {
     for (const shard of handle.record.shards) {
       if (shard.state !== "created" || !shard.provider_batch_id || isFinished(shard.status)) continue;
       applyBatch(shard, await adapter.getBatch(shard.provider_batch_id));
-      requeueIfPassingFailure(shard);
+      requeueIfPassingFailure(shard, this.requeueDelayMs);
     }
     await handle.save();
     if (handle.record.shards.some((shard) => shard.state !== "created" && shard.state !== "create_failed")) {

@@ -7,7 +7,7 @@ export interface FakeCompletion {
   truncated: boolean;
 }
 
-const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+export const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
 function hash(text: string): number {
   let value = 2166136261;

@@ -213,7 +213,8 @@ async function bufferBody(request: IncomingMessage): Promise<void> {
   const replay = async function* () {
     yield body;
   };
-  (request as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<Buffer> })[Symbol.asyncIterator] = () => replay();
+  (request as unknown as { [Symbol.asyncIterator]: () => AsyncIterator<Buffer> })[Symbol.asyncIterator] =
+    () => replay();
 }
 
 async function drain(request: IncomingMessage): Promise<void> {

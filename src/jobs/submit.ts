@@ -148,18 +148,22 @@ export async function advanceShard(
 
 /** Batch-level failures that say "not now" rather than "never": the shard is submitted again later. */
 const PASSING_FAILURES = new Set(["token_limit_exceeded"]);
-const REQUEUE_BASE_DELAY_MS = 30_000;
+export const DEFAULT_REQUEUE_DELAY_MS = 30_000;
 const REQUEUE_MAX_DELAY_MS = 30 * 60_000;
 
 /**
  * A batch that failed for a passing reason (the provider's enqueued-token limit was full) ran nothing, so the
  * shard goes back to be created again from the same input, after a growing delay. Returns whether it was requeued.
  */
-export function requeueIfPassingFailure(shard: ShardRecord): boolean {
-  if (shard.status !== "failed" || !shard.provider_batch_id || !PASSING_FAILURES.has(shard.error?.code ?? "")) {
+export function requeueIfPassingFailure(shard: ShardRecord, baseDelayMs = DEFAULT_REQUEUE_DELAY_MS): boolean {
+  if (
+    shard.status !== "failed" ||
+    !shard.provider_batch_id ||
+    !PASSING_FAILURES.has(shard.error?.code ?? "")
+  ) {
     return false;
   }
-  const delay = Math.min(REQUEUE_BASE_DELAY_MS * 2 ** shard.attempt, REQUEUE_MAX_DELAY_MS);
+  const delay = Math.min(baseDelayMs * 2 ** shard.attempt, REQUEUE_MAX_DELAY_MS);
   shard.previous_batch_ids.push(shard.provider_batch_id);
   shard.provider_batch_id = null;
   shard.attempt += 1;

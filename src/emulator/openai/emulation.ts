@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { estimateTokens } from "../completion.js";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
 import { FileStore, makeId, type StoredFile } from "../files.js";
@@ -25,6 +26,8 @@ interface OpenAIBatch {
   outputFileId?: string;
   errorFileId?: string;
   usage?: Record<string, unknown>;
+  /** Prompt tokens the batch holds in the enqueued-token queue while it runs. */
+  enqueuedTokens: number;
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -67,6 +70,11 @@ export class OpenAIEmulation implements ProviderEmulation {
   readonly router = new Router();
   readonly files = new FileStore();
   readonly batches = new Map<string, OpenAIBatch>();
+  /**
+   * OpenAI's enqueued-token limit per model, or null for none: a batch that would take the model's running batches
+   * past it fails validation with `token_limit_exceeded`, as at OpenAI.
+   */
+  enqueuedTokenLimit: number | null = null;
 
   constructor(private readonly context: EmulatorContext) {
     this.router
@@ -192,16 +200,40 @@ export class OpenAIEmulation implements ProviderEmulation {
       maxRequests: MAX_REQUESTS,
     });
     const id = makeId("batch_");
-    const sim = new SimulatedBatch(
-      id,
-      parsed.requests,
-      this.context.clock.now(),
-      this.context.timing,
-      parsed.error,
+    const enqueuedTokens = parsed.requests.reduce(
+      (sum, request) => sum + estimateTokens(request.promptText),
+      0,
     );
-    const batch: OpenAIBatch = { sim, endpoint, inputFileId, metadata };
+    const error = parsed.error ?? this.tokenLimitError(parsed.requests[0]?.model, enqueuedTokens);
+    const sim = new SimulatedBatch(id, parsed.requests, this.context.clock.now(), this.context.timing, error);
+    const batch: OpenAIBatch = {
+      sim,
+      endpoint,
+      inputFileId,
+      metadata,
+      enqueuedTokens: error ? 0 : enqueuedTokens,
+    };
     this.batches.set(id, batch);
     sendJson(response, 200, this.batchObject(batch));
+  }
+
+  private tokenLimitError(model: string | undefined, tokens: number) {
+    const limit = this.enqueuedTokenLimit;
+    if (limit === null || model === undefined) return null;
+    const now = this.context.clock.now();
+    let enqueued = 0;
+    for (const batch of this.batches.values()) {
+      if (batch.sim.requests[0]?.model === model && !TERMINAL_PHASES.has(batch.sim.phase(now))) {
+        enqueued += batch.enqueuedTokens;
+      }
+    }
+    if (enqueued + tokens <= limit) return null;
+    return {
+      code: "token_limit_exceeded",
+      message:
+        `Enqueued token limit reached for ${model} in organization org-emulator. Limit: ${limit} enqueued tokens. ` +
+        "Please try again once some in_progress batches have been completed.",
+    };
   }
 
   private listBatches(url: URL, response: import("node:http").ServerResponse) {

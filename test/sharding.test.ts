@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { BatchRequest } from "../src/index.js";
+import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness } from "./support/harness.js";
+
+describe("a job split over several provider batches", () => {
+  let harness: Harness;
+  beforeEach(async () => {
+    harness = await startHarness();
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  const clientWith = (limits: { maxRequestsPerBatch?: number; maxBytesPerBatch?: number }, extra = {}) =>
+    harness.client({
+      providers: {
+        openai: {
+          apiKey: "sk-shard-test",
+          baseURL: harness.emulator.baseURL("openai"),
+          maxRetries: 2,
+          ...limits,
+        },
+      },
+      ...extra,
+    });
+
+  it("splits by request count, aggregates status and counts, and merges results in request order", async () => {
+    const client = clientWith({ maxRequestsPerBatch: 4 });
+    harness.emulator.setFate("req-6", "fail");
+    const requests = exampleRequests(10);
+    const job = await client.submitBatch({ requests, jobId: "split", provider: "openai" });
+    expect(job.providerBatchIds).toHaveLength(3);
+    expect(harness.emulator.batchCount("openai")).toBe(3);
+    const record = await client.getJob("split");
+    expect(record?.shards.map((shard) => shard.n_requests)).toEqual([4, 4, 2]);
+
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const done = await client.monitorBatch("split");
+    expect(done).toMatchObject({
+      status: "completed",
+      nRequests: 10,
+      completedRequests: 9,
+      failedRequests: 1,
+    });
+    const results = await client.retrieveBatchResults("split");
+    expect(results.map((result) => result.id)).toEqual(requests.map((request) => request.id));
+    expect(results.filter((result) => result.status === "failed").map((result) => result.id)).toEqual([
+      "req-6",
+    ]);
+  });
+
+  it("puts one model per batch and still returns results in the order given", async () => {
+    const client = harness.client();
+    const requests: BatchRequest[] = exampleRequests(7).map((request, index) => ({
+      ...request,
+      model: index % 3 === 0 ? "gpt-4o" : "gpt-4o-mini",
+    }));
+    await client.submitBatch({ requests, jobId: "models", provider: "openai" });
+    const batches = [...harness.emulator.openai.batches.values()];
+    expect(batches.map((batch) => batch.sim.requests.map((request) => request.customId))).toEqual([
+      ["req-1", "req-4", "req-7"],
+      ["req-2", "req-3", "req-5", "req-6"],
+    ]);
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const results = await client.retrieveBatchResults("models");
+    expect(results.map((result) => result.id)).toEqual(requests.map((request) => request.id));
+    results.forEach((result, index) => {
+      expect(result.text).toContain(`[${requests[index]?.model} emulated`);
+    });
+  });
+
+  it("splits by bytes when the requests are large", async () => {
+    const client = clientWith({ maxBytesPerBatch: 5_000 });
+    const requests = exampleRequests(6).map((request) => ({
+      ...request,
+      prompt: `${request.prompt} ${"x".repeat(1_500)}`,
+    }));
+    await client.submitBatch({ requests, jobId: "bytes", provider: "openai" });
+    const record = await client.getJob("bytes");
+    expect(record?.shards.length).toBe(3);
+    for (const shard of record?.shards ?? []) expect(shard.bytes).toBeLessThanOrEqual(5_000);
+    const uploads = harness.emulator.openai.files.list().filter((file) => file.purpose === "batch");
+    for (const file of uploads) expect(file.bytes).toBeLessThanOrEqual(5_000);
+  });
+
+  it("submits a shard again when the provider refuses it with token_limit_exceeded, losing nothing", async () => {
+    const client = clientWith({ maxRequestsPerBatch: 2 }, { requeueDelayMs: 0 });
+    // Room for one batch of two requests at a time.
+    harness.emulator.openai.enqueuedTokenLimit = 20;
+    const requests = exampleRequests(6);
+    await client.submitBatch({ requests, jobId: "budget", provider: "openai" });
+    harness.clock.advance(600);
+    let job = await client.monitorBatch("budget");
+    let record = await client.getJob("budget");
+    expect(record?.shards.map((shard) => shard.attempt)).toEqual([0, 1, 1]);
+    expect(record?.shards[1]?.previous_batch_ids).toHaveLength(1);
+
+    for (let round = 0; round < 10 && job.status !== "completed"; round += 1) {
+      harness.clock.advance(ENOUGH_TIME_MS);
+      job = await client.monitorBatch("budget");
+    }
+    expect(job.status).toBe("completed");
+    record = await client.getJob("budget");
+    expect(record?.shards.every((shard) => shard.status === "completed")).toBe(true);
+    const results = await client.retrieveBatchResults("budget");
+    expect(results.map((result) => [result.id, result.status])).toEqual(
+      requests.map((request) => [request.id, "succeeded"]),
+    );
+    const refused = [...harness.emulator.openai.batches.values()].filter(
+      (batch) => batch.sim.validationError,
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((batch) => batch.sim.validationError?.code === "token_limit_exceeded")).toBe(true);
+  });
+
+  it("streams results without materialising them, in request order", async () => {
+    const client = clientWith({ maxRequestsPerBatch: 3 });
+    async function* requests() {
+      for (const request of exampleRequests(8)) yield request;
+    }
+    await client.submitBatch({ requests: requests(), jobId: "stream", provider: "openai" });
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const ids: string[] = [];
+    for await (const result of client.streamResults("stream")) ids.push(result.id);
+    expect(ids).toEqual(exampleRequests(8).map((request) => request.id));
+  });
+});
