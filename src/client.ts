@@ -131,13 +131,7 @@ export class RelayClient {
     const lock = await this.workspace.lockJob(jobId, this.lockOptions);
     try {
       const existing = await this.loadRecord(jobId);
-      if (existing && !isFinished(existing.status)) {
-        throw new JobExistsError(
-          `Job "${jobId}" already exists and is in progress (status: ${existing.status}). ` +
-            "Monitor it, cancel it, or choose another job ID.",
-        );
-      }
-      if (existing && !options.overwrite) {
+      if (existing && isFinished(existing.status) && !options.overwrite) {
         throw new JobExistsError(
           `Job "${jobId}" already exists and has finished (status: ${existing.status}). ` +
             "Pass overwrite: true to replace it and delete its stored results, or choose another job ID.",
@@ -145,6 +139,8 @@ export class RelayClient {
       }
 
       // Requests are validated and written to a staging directory first, so bad input changes nothing stored.
+      // Holding the lock, any other staging directory of this job belongs to a submission that died.
+      await this.workspace.removeStaleStaging(jobId);
       const jobDir = this.workspace.jobDir(jobId);
       const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
       let plan: Awaited<ReturnType<typeof planShards>>;
@@ -160,10 +156,26 @@ export class RelayClient {
         await rm(staging, { recursive: true, force: true });
         throw error;
       }
-      if (existing) {
-        await this.workspace.removeResults(jobId);
-        await this.workspace.removeJobFiles(jobId);
+
+      if (existing && !isFinished(existing.status)) {
+        await rm(staging, { recursive: true, force: true });
+        const interrupted = existing.shards.some(
+          (shard) => shard.state !== "created" && shard.state !== "create_failed",
+        );
+        if (interrupted && existing.provider === adapter.name && existing.requests_digest === plan.digest) {
+          // The same requests again after a crash: carry on with the stored submission.
+          const handle = new JobHandle(this.workspace, existing);
+          await this.advanceShards(handle, adapter);
+          return toBatchJob(existing);
+        }
+        throw new JobExistsError(
+          `Job "${jobId}" already exists and is in progress (status: ${existing.status}). ` +
+            "Monitor it, cancel it, or choose another job ID.",
+        );
       }
+      // Without a record, files under the job's directory are leftovers of a submission that died before storing it.
+      await this.workspace.removeResults(jobId);
+      await this.workspace.removeJobFiles(jobId);
       await rename(staging, jobDir);
 
       const now = nowIso();
@@ -200,6 +212,7 @@ export class RelayClient {
         relay_format: RECORD_FORMAT,
         provider_status: "",
         submission_id: randomBytes(8).toString("hex"),
+        requests_digest: plan.digest,
         endpoint,
         created_at: now,
         updated_at: now,

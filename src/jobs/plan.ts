@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ValidationError } from "../errors.js";
@@ -37,7 +38,7 @@ export async function planShards(options: {
   limits: ProviderLimits;
   endpoint: string | null;
   directory: string;
-}): Promise<{ shards: PlannedShard[]; nRequests: number }> {
+}): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string }> {
   const { adapter, directory, limits } = options;
   await mkdir(directory, { recursive: true });
   const order = new LineWriter(join(directory, ORDER_FILE));
@@ -45,6 +46,7 @@ export async function planShards(options: {
   const open = new Map<string, OpenShard>();
   const writers: LineWriter[] = [order];
   const seenIds = new Set<string>();
+  const digest = createHash("sha256");
   let position = 0;
 
   const closeShard = async (key: string) => {
@@ -91,6 +93,7 @@ export async function planShards(options: {
         shards.push(shard);
         open.set(key, shard);
       }
+      digest.update(`${shard.index}\t${line}\n`);
       await shard.lines.write(line);
       await shard.ids.write(request.id);
       await order.write(String(shard.index));
@@ -109,5 +112,6 @@ export async function planShards(options: {
   return {
     shards: shards.map(({ index, model, nRequests, bytes }) => ({ index, model, nRequests, bytes })),
     nRequests: position,
+    digest: digest.digest("hex"),
   };
 }

@@ -88,6 +88,7 @@ export function parseJobRecord(
     relay_format: RECORD_FORMAT,
     provider_status: providerStatus,
     submission_id: "",
+    requests_digest: "",
     endpoint: null,
     created_at: submittedAt,
     updated_at: submittedAt,

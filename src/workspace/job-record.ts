@@ -51,6 +51,8 @@ export interface JobRecord {
   provider_status: string;
   /** A random tag put on every provider batch of this submission, to find them again after a crash. */
   submission_id: string;
+  /** SHA-256 of the encoded requests and their shards: submitting the same requests again resumes the job. */
+  requests_digest: string;
   endpoint: string | null;
   created_at: string;
   updated_at: string;

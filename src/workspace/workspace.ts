@@ -184,6 +184,21 @@ export class Workspace {
     await rm(this.jobDir(jobId), { recursive: true, force: true });
   }
 
+  /** Removes staging directories left by submissions that died while writing their requests. */
+  async removeStaleStaging(jobId: string): Promise<void> {
+    const parent = join(this.directory, INTERNAL_DIR, "jobs");
+    const prefix = `${jobId}.staging-`;
+    let names: string[] = [];
+    try {
+      names = await readdir(parent);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name.startsWith(prefix)) await rm(join(parent, name), { recursive: true, force: true });
+    }
+  }
+
   async lockJob(jobId: string, options?: LockOptions): Promise<FileLock> {
     assertValidJobId(jobId);
     const dir = join(this.directory, INTERNAL_DIR, "locks");
