@@ -1,31 +1,9 @@
-import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Emulator } from "../src/emulator/index.js";
 import { exampleRequests, type Harness, startHarness } from "./support/harness.js";
-
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
-
-/** Runs the built `relay` command in its own process; never throws, so exit codes can be asserted. */
-async function relay(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? "", ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
-
-beforeAll(async () => {
-  await run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: join(import.meta.dirname, "..") });
-}, 120_000);
+import { CLI, relay } from "./support/relay-process.js";
 
 describe("the relay command", () => {
   let harness: Harness;

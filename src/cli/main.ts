@@ -18,7 +18,8 @@ Commands:
   emulator [--port N] [--validating-ms N] [--in-progress-ms N] [--finalizing-ms N]
                                    Serve the provider emulator on 127.0.0.1 until stopped
   submit FILE --job ID --provider P [--description TEXT] [--endpoint PATH] [--overwrite]
-                                   Submit the requests in a JSONL file (one BatchRequest object per line)
+         [--max-batch-requests N]  Submit the requests in a JSONL file (one BatchRequest object per line),
+                                   in batches of at most N requests (default: the provider's limit)
   list                             List the jobs in the workspace
   show JOB                         Print the stored job record
   status JOB                       Ask the provider for the job's status and store it
@@ -45,6 +46,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   interval: { type: "string" },
   port: { type: "string" },
+  "max-batch-requests": { type: "string" },
   "validating-ms": { type: "string" },
   "in-progress-ms": { type: "string" },
   "finalizing-ms": { type: "string" },
@@ -110,11 +112,24 @@ async function main(argv: string[]): Promise<number> {
       await access(file).catch(() => {
         throw new UsageError(`cannot read ${file}`);
       });
-      const client = new RelayClient({ directory });
+      const provider = providerOption(values.provider);
+      const maxRequestsPerBatch = values["max-batch-requests"]
+        ? Number(values["max-batch-requests"])
+        : undefined;
+      if (
+        maxRequestsPerBatch !== undefined &&
+        !(Number.isInteger(maxRequestsPerBatch) && maxRequestsPerBatch > 0)
+      ) {
+        throw new UsageError("--max-batch-requests must be a positive integer");
+      }
+      const client = new RelayClient({
+        directory,
+        ...(maxRequestsPerBatch ? { providers: { [provider]: { maxRequestsPerBatch } } } : {}),
+      });
       const job = await client.submitBatch({
         requests: readRequestsFile(file),
         jobId: required(values.job, "--job"),
-        provider: providerOption(values.provider),
+        provider,
         ...(values.description === undefined ? {} : { description: values.description }),
         ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
         ...(values.overwrite ? { overwrite: true } : {}),

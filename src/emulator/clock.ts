@@ -3,10 +3,11 @@ export interface EmulatorClock {
   now(): number;
 }
 
+/** A clock that stands still until advanced. It starts at the real time, as a provider's clock would read. */
 export class ManualClock implements EmulatorClock {
   private current: number;
 
-  constructor(start = Date.parse("2026-01-01T00:00:00Z")) {
+  constructor(start = Date.now()) {
     this.current = start;
   }
 
