@@ -25,6 +25,13 @@ function assertPlainJson(value: unknown, where: string, seen = new Set<unknown>(
   }
 }
 
+function* textFields(request: BatchRequest): Generator<[string, string]> {
+  if (typeof request.prompt === "string") yield ["prompt", request.prompt];
+  if (typeof request.systemPrompt === "string") yield ["systemPrompt", request.systemPrompt];
+  for (const [index, message] of (request.messages ?? []).entries())
+    yield [`messages[${index}].content`, message.content];
+}
+
 /** Checks one request against Relay's rules and the provider's. Throws a ValidationError naming the request. */
 export function validateRequest(
   request: BatchRequest,
@@ -70,6 +77,14 @@ export function validateRequest(
   }
   if (request.systemPrompt !== undefined && typeof request.systemPrompt !== "string") {
     throw new ValidationError(`${label}: systemPrompt must be a string.`);
+  }
+  for (const [field, text] of textFields(request)) {
+    if (!text.isWellFormed()) {
+      throw new ValidationError(
+        `${label}: ${field} contains invalid Unicode (an unpaired surrogate).`,
+        "invalid_text",
+      );
+    }
   }
   if (request.maxTokens !== undefined && (!Number.isInteger(request.maxTokens) || request.maxTokens < 1)) {
     throw new ValidationError(`${label}: maxTokens must be a positive integer, not ${request.maxTokens}.`);
