@@ -35,7 +35,8 @@ export function pickCreatedBatch<T>(
     const createdAt = createdAtOf(batch);
     if (id === undefined || options.claimed.has(id)) continue;
     if (!(createdAt >= options.window.from && createdAt <= options.window.to)) continue;
-    if (countsOf((batch as { request_counts?: unknown }).request_counts).total !== options.nRequests) continue;
+    if (countsOf((batch as { request_counts?: unknown }).request_counts).total !== options.nRequests)
+      continue;
     if (!best || createdAt < best.createdAt) best = { batch, createdAt };
   }
   return best?.batch ?? null;

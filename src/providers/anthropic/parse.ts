@@ -92,7 +92,10 @@ export function parseAnthropicRecord(raw: unknown): ParsedResult | null {
         customId,
         result: {
           status: "failed",
-          error: { code: "unknown_result", message: `Unrecognised result type ${JSON.stringify(result?.type)}.` },
+          error: {
+            code: "unknown_result",
+            message: `Unrecognised result type ${JSON.stringify(result?.type)}.`,
+          },
           raw,
         },
       };

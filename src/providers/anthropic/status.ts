@@ -5,6 +5,13 @@ const STATUSES: Record<string, JobStatus> = {
   in_progress: "in_progress",
   canceling: "cancelling",
   ended: "completed",
+  // Relay's own names, in case a stored record already holds a normalised status.
+  pending: "pending",
+  cancelling: "cancelling",
+  completed: "completed",
+  cancelled: "cancelled",
+  expired: "expired",
+  failed: "failed",
 };
 
 /**
@@ -30,7 +37,13 @@ export function countsOf(requestCounts: unknown): AnthropicCounts {
   const errored = read("errored");
   const canceled = read("canceled");
   const expired = read("expired");
-  return { total: read("processing") + succeeded + errored + canceled + expired, succeeded, errored, canceled, expired };
+  return {
+    total: read("processing") + succeeded + errored + canceled + expired,
+    succeeded,
+    errored,
+    canceled,
+    expired,
+  };
 }
 
 /**

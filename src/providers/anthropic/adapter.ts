@@ -1,0 +1,224 @@
+import { access } from "node:fs/promises";
+import Anthropic from "@anthropic-ai/sdk";
+import type { MessageBatch } from "@anthropic-ai/sdk/resources/messages/batches";
+import { ProviderError, ValidationError } from "../../errors.js";
+import type { BatchRequest } from "../../types.js";
+import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { asObject, asString } from "../shared/json.js";
+import { resumableLines } from "../shared/lines.js";
+import type {
+  BatchLookup,
+  CreateBatchInput,
+  ParsedResult,
+  ProviderAdapter,
+  ProviderBatch,
+  ProviderLimits,
+  ResolvedProviderConfig,
+  ShardTags,
+} from "../types.js";
+import { createBodyFromShard } from "./body.js";
+import { encodeAnthropicLine } from "./encode.js";
+import { createdAtOf, creationWindow, pickCreatedBatch } from "./find.js";
+import { parseAnthropicRecord } from "./parse.js";
+import { anthropicBatchStatus, countsOf, normaliseAnthropicStatus } from "./status.js";
+
+const DEFAULT_BASE_URL = "https://api.anthropic.com";
+/** Anthropic's only batch endpoint; Relay records none. */
+const MESSAGES_ENDPOINT = "/v1/messages";
+
+export const ANTHROPIC_LIMITS: ProviderLimits = {
+  maxRequestsPerBatch: 100_000,
+  // 256 MB per batch, unit unstated (10^6 or 2^20): stay below the smaller, which also leaves room for the
+  // {"requests":[…]} wrapper and the commas between requests.
+  maxBytesPerBatch: 250_000_000,
+  // The Messages API's own request size cap; a batch documents none per request.
+  maxBytesPerRequest: 32 * 1024 * 1024,
+  customIdPattern: /^[a-zA-Z0-9_-]{1,64}$/,
+  customIdRule: "1 to 64 characters, each a letter (a-z, A-Z), a digit, an underscore (_) or a hyphen (-)",
+  oneModelPerBatch: false,
+};
+
+export function toProviderBatch(batch: MessageBatch): ProviderBatch {
+  const counts = countsOf(batch.request_counts);
+  const createdAt = createdAtOf(batch);
+  return {
+    id: batch.id,
+    status: anthropicBatchStatus(batch),
+    providerStatus: batch.processing_status,
+    total: counts.total,
+    completed: counts.succeeded,
+    failed: counts.errored,
+    inputFileId: null,
+    outputFileId: null,
+    errorFileId: null,
+    error: null,
+    createdAt: Number.isNaN(createdAt) ? null : createdAt,
+    raw: batch,
+  };
+}
+
+const claimKey = (tags: ShardTags) => `${tags.submissionId}/${tags.shardIndex}/${tags.attempt}`;
+
+/** The provider's limits, lowered (never raised) where the configuration asks for smaller batches. */
+function limitsFor(config: ResolvedProviderConfig): ProviderLimits {
+  const lower = (own: number, asked: number | undefined) =>
+    asked !== undefined && Number.isInteger(asked) && asked > 0 ? Math.min(own, asked) : own;
+  return {
+    ...ANTHROPIC_LIMITS,
+    maxRequestsPerBatch: lower(ANTHROPIC_LIMITS.maxRequestsPerBatch, config.maxRequestsPerBatch),
+    maxBytesPerBatch: lower(ANTHROPIC_LIMITS.maxBytesPerBatch, config.maxBytesPerBatch),
+  };
+}
+
+/** Anthropic's Message Batches API through the official SDK. Requests go inline: there is no upload. */
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly name = "anthropic" as const;
+  readonly limits: ProviderLimits;
+  readonly defaultEndpoint = null;
+  private readonly client: Anthropic;
+  private readonly timeoutMs: number;
+  /** Batches this adapter created or adopted, and for which shard: recovery never hands one to two shards. */
+  private readonly claimed = new Map<string, string>();
+
+  constructor(config: ResolvedProviderConfig) {
+    this.checkEndpoint(config.endpoint ?? null);
+    this.limits = limitsFor(config);
+    this.timeoutMs = config.timeoutMs;
+    // An explicit key and base URL keep the SDK from reading credentials or a host from profile files.
+    this.client = new Anthropic({
+      apiKey: config.apiKey,
+      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      maxRetries: config.maxRetries,
+      timeout: config.timeoutMs,
+    });
+  }
+
+  checkEndpoint(endpoint: string | null): string | null {
+    if (endpoint === null || endpoint === MESSAGES_ENDPOINT) return null;
+    throw new ValidationError(
+      `Anthropic batches always run the Messages API; the endpoint "${endpoint}" cannot be chosen. Leave it unset.`,
+      "unsupported_endpoint",
+    );
+  }
+
+  encodeRequest(request: BatchRequest): string {
+    return encodeAnthropicLine(request);
+  }
+
+  normaliseStatus(status: string) {
+    return normaliseAnthropicStatus(status);
+  }
+
+  async uploadShard(): Promise<null> {
+    return null;
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<ProviderBatch> {
+    // A missing shard must fail plainly here, not midway through a streamed body where it would look ambiguous.
+    await access(input.shardPath);
+    try {
+      // messages.batches.create() would need the requests as objects; the same call with the body streamed
+      // from the shard keeps memory near the shard's size.
+      const batch = await this.client.post<MessageBatch>("/v1/messages/batches", {
+        body: createBodyFromShard(input.shardPath),
+        headers: { "content-type": "application/json" },
+        maxRetries: 0,
+      });
+      this.claimed.set(batch.id, claimKey(input.tags));
+      return toProviderBatch(batch);
+    } catch (error) {
+      throw classifyCreateError(this.name, error);
+    }
+  }
+
+  /**
+   * Anthropic batches carry no metadata, so a batch whose create answer was lost is recognised by what the list
+   * shows: it was created between 10 minutes before `lookup.since` (clock skew) and 10 minutes after the create
+   * call timed out, it holds exactly `lookup.nRequests` requests, it is none of `lookup.previousBatchIds`, and this
+   * adapter has not already given it to another shard. When several qualify, the earliest is taken.
+   *
+   * What this cannot tell apart: batches of the same size created in that window by anything else using the same
+   * API key's workspace (another Relay job or process, another tool), and, across processes, equal-size shards of
+   * the same job whose creates were all lost (claims live in this process only). Nothing Relay sets at creation
+   * (custom_ids, params, `metadata.user_id`) shows on the batch object; the SDK's per-batch headers
+   * (`anthropic-workspace-id`, `anthropic-user-profile-id`) name existing resources and are not echoed either;
+   * and results, which would show the custom_ids, exist only once the batch has ended. So no stronger check is
+   * possible while the batch runs. It also needs the provider's clock within 10 minutes of the local one.
+   */
+  async findBatch(lookup: BatchLookup): Promise<ProviderBatch | null> {
+    const window = creationWindow(lookup.since, this.timeoutMs);
+    const key = claimKey(lookup.tags);
+    const candidates: MessageBatch[] = [];
+    try {
+      for await (const batch of this.client.messages.batches.list({ limit: 1000 })) {
+        if (createdAtOf(batch) < window.from) break;
+        candidates.push(batch);
+      }
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+    const taken = new Set([...this.claimed].filter(([, owner]) => owner !== key).map(([id]) => id));
+    for (const id of lookup.previousBatchIds) taken.add(id);
+    const found = pickCreatedBatch(candidates, { window, nRequests: lookup.nRequests, claimed: taken });
+    if (!found) return null;
+    this.claimed.set(found.id, key);
+    return toProviderBatch(found);
+  }
+
+  async getBatch(batchId: string): Promise<ProviderBatch> {
+    try {
+      return toProviderBatch(await this.client.messages.batches.retrieve(batchId));
+    } catch (error) {
+      throw toProviderError(this.name, `reading batch ${batchId}`, error);
+    }
+  }
+
+  async cancelBatch(batchId: string): Promise<ProviderBatch> {
+    try {
+      return toProviderBatch(await this.client.messages.batches.cancel(batchId));
+    } catch (error) {
+      // A batch that ended between the last status check and the cancel refuses it: report it as it is.
+      const status = (error as { status?: unknown }).status;
+      if (status === 400 || status === 409) {
+        const batch = await this.getBatch(batchId);
+        if (batch.providerStatus === "ended") return batch;
+      }
+      throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
+    }
+  }
+
+  async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
+    const url = resultsUrlOf(batch.raw) ?? resultsUrlOf((await this.getBatch(batch.id)).raw);
+    if (!url) {
+      throw new ProviderError(
+        this.name,
+        `batch ${batch.id} has no results (status ${batch.providerStatus}). Results exist once the batch has ` +
+          "ended, and are kept for 29 days.",
+        { code: "results_unavailable" },
+      );
+    }
+    // Node's fetch cancels a body whose Response is garbage collected, so the Response is held while reading.
+    let response: Response | undefined;
+    const lines = resumableLines(async () => {
+      try {
+        response = await this.client.get(url, { headers: { Accept: "application/binary" } }).asResponse();
+        return response.body;
+      } catch (error) {
+        throw toProviderError(this.name, `downloading the results of batch ${batch.id}`, error);
+      }
+    });
+    for await (const line of lines) {
+      const parsed = parseAnthropicRecord(JSON.parse(line));
+      if (parsed) yield parsed;
+    }
+  }
+
+  parseRecord(raw: unknown): ParsedResult | null {
+    return parseAnthropicRecord(raw);
+  }
+}
+
+/** `results_url` is absolute (Anthropic's host, or the emulator's) and is used as given. */
+function resultsUrlOf(raw: unknown): string | null {
+  return asString(asObject(raw)?.results_url) ?? null;
+}
