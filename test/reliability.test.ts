@@ -84,6 +84,37 @@ describe("more faults and bad input", () => {
     expect(harness.emulator.requestLog).toEqual([]);
   });
 
+  it.each([
+    ["the upload", /\/files$/],
+    ["the batch creation", /\/batches$/],
+  ])(
+    "a network that stays down during %s fails the call but keeps the job; the next call carries on",
+    async (_label, path) => {
+      const client = harness.client({
+        providers: {
+          openai: { apiKey: TEST_KEYS.openai, baseURL: harness.emulator.baseURL("openai"), maxRetries: 1 },
+        },
+      });
+      harness.emulator.faults.add({ method: "POST", path, action: { kind: "reset" }, times: 1_000 });
+      const error = await client
+        .submitBatch({ requests: exampleRequests(3), jobId: "offline", provider: "openai" })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: "ProviderError" });
+      expect(harness.emulator.batchCount("openai")).toBe(0);
+      const record = await client.getJob("offline");
+      expect(record?.status).toBe("pending");
+      expect(["planned", "uploaded"]).toContain(record?.shards[0]?.state);
+
+      harness.emulator.faults.clear();
+      expect((await client.monitorBatch("offline")).providerBatchIds[0]).toMatch(/^batch_/);
+      expect(harness.emulator.batchCount("openai")).toBe(1);
+      harness.clock.advance(ENOUGH_TIME_MS);
+      expect((await client.retrieveBatchResults("offline")).map((result) => result.status)).toEqual(
+        Array(3).fill("succeeded"),
+      );
+    },
+  );
+
   it("a prompt with an unpaired surrogate, or a request over the provider's size limit, is refused", async () => {
     const client = harness.client();
     await expect(
