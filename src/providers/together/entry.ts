@@ -1,4 +1,13 @@
 import type { ProviderEntry } from "../registry.js";
+import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+import { TogetherAdapter } from "./adapter.js";
+import { normaliseTogetherStatus } from "./status.js";
 
-/** Not implemented yet: the registry skips a null entry. */
-export const togetherEntry: ProviderEntry | null = null;
+export const togetherEntry: ProviderEntry = {
+  name: "together",
+  apiKeyEnv: "TOGETHER_API_KEY",
+  baseURLEnv: "TOGETHER_BASE_URL",
+  create: (config) => new TogetherAdapter(config),
+  normaliseStatus: normaliseTogetherStatus,
+  parseRecord: parseOpenAIShapedLine,
+};

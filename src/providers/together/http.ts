@@ -55,10 +55,16 @@ export function send(options: SendOptions): Promise<IncomingMessage> {
       settled = true;
       request.destroy();
       const reason = error instanceof Error ? error.message : String(error);
-      reject(new TogetherConnectionError(`${options.method} ${options.url.pathname} failed: ${reason}`, { cause: error }));
+      reject(
+        new TogetherConnectionError(`${options.method} ${options.url.pathname} failed: ${reason}`, {
+          cause: error,
+        }),
+      );
     };
     // Destroying (rather than rejecting) also ends a response body that stalls after the headers came.
-    request.setTimeout(options.timeoutMs, () => request.destroy(new Error(`silent for ${options.timeoutMs} ms`)));
+    request.setTimeout(options.timeoutMs, () =>
+      request.destroy(new Error(`silent for ${options.timeoutMs} ms`)),
+    );
     request.on("error", fail);
     request.on("response", (response) => {
       if (settled) {
@@ -89,7 +95,9 @@ export async function readText(response: IncomingMessage, limitBytes = 64 * 1024
     }
   } catch (error) {
     response.destroy();
-    throw new TogetherConnectionError(`reading the response failed: ${(error as Error).message}`, { cause: error });
+    throw new TogetherConnectionError(`reading the response failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,0 +1,32 @@
+import type { RequestOutcome, SimRequest } from "../engine.js";
+import { openAIResultLine } from "../openai/lines.js";
+
+export const CHAT_COMPLETIONS = "/v1/chat/completions";
+
+/** Error-file entries in Together's documented shape: `{"custom_id", "error": {"message", "code"}}`. */
+const ERRORS: Partial<Record<RequestOutcome["kind"], { message: string; code: string }>> = {
+  failed: { message: "Emulated request failure (asked for with [emulator:fail]).", code: "emulated_failure" },
+  errored: { message: "Emulated server error.", code: "server_error" },
+  // Whether Together lists unprocessed requests of an expired or cancelled batch at all is UNVERIFIED; the
+  // emulator lists them, as OpenAI does, and Relay copes either way.
+  expired: { message: "The batch expired before this request was processed.", code: "batch_expired" },
+  cancelled: {
+    message: "The batch was cancelled before this request was processed.",
+    code: "batch_cancelled",
+  },
+};
+
+/**
+ * The output-file or error-file line of one finished request: successes in the OpenAI batch format (which
+ * Together's output follows), failures in Together's error shape. Null while the request is still processing.
+ */
+export function togetherResultLine(
+  request: SimRequest,
+  outcome: RequestOutcome,
+  now: number,
+  seed: string,
+): { file: "output" | "error"; line: string } | null {
+  if (outcome.kind === "succeeded") return openAIResultLine(request, outcome, CHAT_COMPLETIONS, now, seed);
+  const error = ERRORS[outcome.kind];
+  return error ? { file: "error", line: JSON.stringify({ custom_id: request.customId, error }) } : null;
+}

@@ -1,0 +1,243 @@
+import { ValidationError } from "../../errors.js";
+import { type BatchRequest, isFinished } from "../../types.js";
+import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
+import { resumableLines } from "../shared/lines.js";
+import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+import {
+  AmbiguousCreateError,
+  type BatchLookup,
+  type CreateBatchInput,
+  type ParsedResult,
+  type ProviderAdapter,
+  type ProviderBatch,
+  type ProviderLimits,
+  type ResolvedProviderConfig,
+  type ShardTags,
+} from "../types.js";
+import { deriveCounts, hasEnded, jobStatusOf, progressOf, toProviderBatch } from "./batch.js";
+import { DEFAULT_BASE_URL, TogetherClient } from "./client.js";
+import { CHAT_COMPLETIONS, encodeTogetherLine } from "./encode.js";
+import { countLines, requestCountFromFileName, uploadFileName } from "./file-name.js";
+import { TogetherApiError } from "./http.js";
+import { normaliseTogetherStatus } from "./status.js";
+import { uploadBatchFile } from "./upload.js";
+
+export const TOGETHER_LIMITS: ProviderLimits = {
+  maxRequestsPerBatch: 50_000,
+  // "100 MB" per file; read as decimal megabytes, the smaller of the two readings.
+  maxBytesPerBatch: 100_000_000,
+  // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
+  maxBytesPerRequest: 50_000_000,
+  // Together's batch guide says "max 64 chars". Which characters are allowed is UNVERIFIED: Relay refuses
+  // whitespace and control characters, which also keeps its one-id-per-line files unambiguous.
+  customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
+  customIdRule: "1 to 64 characters, no spaces or control characters",
+  // A BatchJob has a single `model_id` and creation takes at most one; mixing models in one file is not
+  // documented to work, so Relay never tries.
+  oneModelPerBatch: true,
+};
+
+/** Together AI's Files and Batches APIs over Relay's own HTTP client (the SDK's upload is broken on Node 20). */
+export class TogetherAdapter implements ProviderAdapter {
+  readonly name = "together" as const;
+  readonly limits = TOGETHER_LIMITS;
+  readonly defaultEndpoint = CHAT_COMPLETIONS;
+  private readonly client: TogetherClient;
+  /** Request count per input file ID. Only a cache: the provider can always tell again (see file-name.ts). */
+  private readonly totals = new Map<string, number>();
+  /** Failed requests per error file ID; an error file does not change once its batch has ended. */
+  private readonly failures = new Map<string, number>();
+
+  constructor(config: ResolvedProviderConfig) {
+    this.client = new TogetherClient({
+      apiKey: config.apiKey,
+      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+    });
+    this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS);
+  }
+
+  checkEndpoint(endpoint: string | null): string {
+    const chosen = endpoint ?? CHAT_COMPLETIONS;
+    if (chosen !== CHAT_COMPLETIONS) {
+      throw new ValidationError(
+        `Together batches in Relay support the endpoint ${CHAT_COMPLETIONS}, not "${chosen}".`,
+        "unsupported_endpoint",
+      );
+    }
+    return chosen;
+  }
+
+  encodeRequest(request: BatchRequest): string {
+    return encodeTogetherLine(request);
+  }
+
+  normaliseStatus(status: string) {
+    return normaliseTogetherStatus(status);
+  }
+
+  parseRecord(raw: unknown): ParsedResult | null {
+    return parseOpenAIShapedLine(raw);
+  }
+
+  async uploadShard(shardPath: string, tags: ShardTags): Promise<string> {
+    try {
+      const count = await countLines(shardPath);
+      const fileId = await uploadBatchFile(this.client, shardPath, uploadFileName(tags, count));
+      this.totals.set(fileId, count);
+      return fileId;
+    } catch (error) {
+      throw toProviderError(this.name, "uploading the request file", error);
+    }
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<ProviderBatch> {
+    if (!input.inputFileId) throw new Error("Together batches need an uploaded input file");
+    let answer: unknown;
+    try {
+      // Sent once: a lost answer is reported as ambiguous and resolved by findBatch, never by sending it again.
+      answer = await this.client.call("POST", "/batches", {
+        json: {
+          endpoint: input.endpoint ?? CHAT_COMPLETIONS,
+          input_file_id: input.inputFileId,
+          completion_window: "24h",
+        },
+        retry: false,
+      });
+    } catch (error) {
+      throw classifyCreateError(this.name, error);
+    }
+    const job = asObject(asObject(answer)?.job) ?? asObject(answer);
+    if (!job || typeof job.id !== "string") {
+      throw new AmbiguousCreateError(`${this.name}: the batch creation answer holds no batch job`);
+    }
+    return this.describe(job);
+  }
+
+  /**
+   * Together batches carry no metadata. Each shard uploads its own input file, so a batch whose `input_file_id`
+   * is that file belongs to the shard; a shard submitted again after a passing failure reuses its file, so the
+   * batches of earlier attempts are skipped and the newest other one is the answer.
+   */
+  async findBatch(lookup: BatchLookup): Promise<ProviderBatch | null> {
+    const fileId = lookup.inputFileId;
+    if (!fileId) return null;
+    if (lookup.nRequests > 0 && !this.totals.has(fileId)) this.totals.set(fileId, lookup.nRequests);
+    let list: unknown;
+    try {
+      list = await this.client.call("GET", "/batches", { retry: true });
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+    // The spec's list is a bare array; a `{data: [...]}` page is accepted too.
+    const jobs = Array.isArray(list) ? list : asArray(asObject(list)?.data);
+    const earlier = new Set(lookup.previousBatchIds);
+    const candidates = jobs
+      .map(asObject)
+      .filter((job): job is JsonObject => job?.input_file_id === fileId && !earlier.has(String(job.id)));
+    const newest = candidates.sort((a, b) => createdAt(b) - createdAt(a))[0];
+    return newest ? this.describe(newest) : null;
+  }
+
+  async getBatch(batchId: string): Promise<ProviderBatch> {
+    let job: JsonObject | undefined;
+    try {
+      job = asObject(
+        await this.client.call("GET", `/batches/${encodeURIComponent(batchId)}`, { retry: true }),
+      );
+    } catch (error) {
+      throw toProviderError(this.name, `reading batch ${batchId}`, error);
+    }
+    if (!job)
+      throw toProviderError(
+        this.name,
+        `reading batch ${batchId}`,
+        new Error("the answer is not a batch job"),
+      );
+    return this.describe(job);
+  }
+
+  async cancelBatch(batchId: string): Promise<ProviderBatch> {
+    let job: JsonObject | undefined;
+    try {
+      job = asObject(
+        await this.client.call("POST", `/batches/${encodeURIComponent(batchId)}/cancel`, { retry: true }),
+      );
+    } catch (error) {
+      // Refused because the batch has already ended (or an earlier, retried cancel went through): report it as is.
+      if (error instanceof TogetherApiError && (error.status === 400 || error.status === 409)) {
+        const current = await this.getBatch(batchId);
+        if (isFinished(current.status)) return current;
+      }
+      throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
+    }
+    return job && typeof job.id === "string" ? this.describe(job) : this.getBatch(batchId);
+  }
+
+  async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
+    for (const fileId of [batch.outputFileId, batch.errorFileId]) {
+      if (!fileId) continue;
+      for await (const record of this.records(fileId)) {
+        const parsed = this.parseRecord(record);
+        if (parsed) yield parsed;
+      }
+    }
+  }
+
+  /** Every JSON record of a result file, downloaded as a stream; a download cut midway is resumed. */
+  private async *records(fileId: string): AsyncGenerator<unknown> {
+    try {
+      for await (const line of resumableLines(() => this.client.openContent(fileId))) yield JSON.parse(line);
+    } catch (error) {
+      throw toProviderError(this.name, `downloading file ${fileId}`, error);
+    }
+  }
+
+  private async describe(job: JsonObject): Promise<ProviderBatch> {
+    const inputFileId = asString(job.input_file_id);
+    const errorFileId = asString(job.error_file_id);
+    const total = inputFileId ? await this.requestCount(inputFileId) : 0;
+    const failed = hasEnded(job) && errorFileId ? await this.failedRequests(errorFileId) : 0;
+    return toProviderBatch(job, deriveCounts(jobStatusOf(job).status, progressOf(job), total, failed));
+  }
+
+  /** The request count of an input file, from the name it was uploaded under; 0 when unknown. */
+  private async requestCount(fileId: string): Promise<number> {
+    const known = this.totals.get(fileId);
+    if (known !== undefined) return known;
+    try {
+      const file = asObject(
+        await this.client.call("GET", `/files/${encodeURIComponent(fileId)}`, { retry: true }),
+      );
+      const count = requestCountFromFileName(asString(file?.filename) ?? "") ?? 0;
+      this.totals.set(fileId, count);
+      return count;
+    } catch {
+      // Counts are informative; a status check must not fail for them. Results give exact counts later.
+      return 0;
+    }
+  }
+
+  /** Failures recorded in an ended batch's error file (expired or cancelled requests are not failures). */
+  private async failedRequests(errorFileId: string): Promise<number> {
+    const known = this.failures.get(errorFileId);
+    if (known !== undefined) return known;
+    try {
+      let failed = 0;
+      for await (const record of this.records(errorFileId)) {
+        if (this.parseRecord(record)?.result.status === "failed") failed += 1;
+      }
+      this.failures.set(errorFileId, failed);
+      return failed;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+function createdAt(job: JsonObject): number {
+  const at = Date.parse(asString(job.created_at) ?? "");
+  return Number.isNaN(at) ? 0 : at;
+}

@@ -1,0 +1,150 @@
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import { asObject, asString } from "../shared/json.js";
+import {
+  type RequestBody,
+  readText,
+  retryAfterMs,
+  send,
+  TogetherApiError,
+  TogetherConnectionError,
+} from "./http.js";
+
+export const DEFAULT_BASE_URL = "https://api.together.ai/v1";
+
+export interface TogetherClientOptions {
+  apiKey: string;
+  baseURL: string;
+  timeoutMs: number;
+  /** Retries after the first attempt, for calls that may be repeated. */
+  maxRetries: number;
+}
+
+export interface CallOptions {
+  json?: unknown;
+  /** Retry 408/409/429/5xx answers and lost connections. False for a call whose repetition could do harm. */
+  retry: boolean;
+}
+
+/** The longest wait Relay accepts from a `retry-after` header before trying again anyway. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The message of an error body: batch endpoints send `{"error": "…"}`, the others `{"error": {"message", …}}`. */
+export function errorMessage(status: number, text: string): string {
+  try {
+    const body = asObject(JSON.parse(text));
+    const error = body?.error;
+    if (typeof error === "string" && error !== "") return error;
+    const message = asString(asObject(error)?.message) ?? asString(body?.message);
+    if (message) return message;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.trim().slice(0, 300) || `HTTP ${status}`;
+}
+
+export async function apiError(response: IncomingMessage): Promise<TogetherApiError> {
+  const status = response.statusCode ?? 0;
+  let text = "";
+  try {
+    text = await readText(response, 1024 * 1024);
+  } catch {
+    // the status alone says enough
+  }
+  return new TogetherApiError(
+    status,
+    `HTTP ${status}: ${errorMessage(status, text)}`,
+    retryAfterMs(response),
+  );
+}
+
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof TogetherConnectionError) return true;
+  if (!(error instanceof TogetherApiError)) return false;
+  return error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500;
+}
+
+/** Together's REST API: bearer auth, JSON calls with retries, streamed file content. */
+export class TogetherClient {
+  constructor(private readonly options: TogetherClientOptions) {}
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  url(path: string, query: Record<string, string> = {}): URL {
+    const url = new URL(`${this.options.baseURL.replace(/\/+$/, "")}${path}`);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    return url;
+  }
+
+  /** Runs `attempt`, retrying retryable failures after the server's `retry-after` or an exponential backoff. */
+  async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (retry >= this.options.maxRetries || !isRetryable(error)) throw error;
+        await sleep(this.delayBefore(retry, error));
+      }
+    }
+  }
+
+  private delayBefore(retry: number, error: unknown): number {
+    const asked = error instanceof TogetherApiError ? error.retryAfterMs : undefined;
+    if (asked !== undefined) return Math.min(asked, MAX_RETRY_AFTER_MS);
+    const base = Math.min(8_000, 250 * 2 ** retry);
+    return base * (0.75 + Math.random() * 0.5);
+  }
+
+  /** One authenticated request; an error status becomes a TogetherApiError, anything else is returned unread. */
+  async request(
+    method: string,
+    url: URL,
+    options: { headers?: OutgoingHttpHeaders; body?: RequestBody } = {},
+  ): Promise<IncomingMessage> {
+    const response = await send({
+      method,
+      url,
+      headers: { authorization: `Bearer ${this.options.apiKey}`, ...options.headers },
+      ...(options.body === undefined ? {} : { body: options.body }),
+      timeoutMs: this.options.timeoutMs,
+    });
+    if ((response.statusCode ?? 0) >= 400) throw await apiError(response);
+    return response;
+  }
+
+  /** A JSON call; returns the parsed answer (null for an empty body). */
+  async call(method: string, path: string, options: CallOptions): Promise<unknown> {
+    const once = async () => {
+      const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+      const headers: OutgoingHttpHeaders = { accept: "application/json" };
+      if (body !== undefined) {
+        headers["content-type"] = "application/json";
+        headers["content-length"] = Buffer.byteLength(body);
+      }
+      const response = await this.request(method, this.url(path), {
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await readText(response);
+      if (text.trim() === "") return null;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new Error(
+          `${method} ${path} answered HTTP ${response.statusCode} with a body that is not JSON`,
+        );
+      }
+    };
+    return options.retry ? this.withRetries(once) : once();
+  }
+
+  /** Opens a file's content as a stream; failures to open are retried, the body is the caller's to read. */
+  openContent(fileId: string): Promise<IncomingMessage> {
+    return this.withRetries(() =>
+      this.request("GET", this.url(`/files/${encodeURIComponent(fileId)}/content`)),
+    );
+  }
+}
