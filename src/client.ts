@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError } from "./errors.js";
 import { planShards } from "./jobs/plan.js";
-import { JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
+import { batchIdsOf, JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
 import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
 import {
   adoptIfCreated,
@@ -164,7 +164,7 @@ export class RelayClient {
         );
         if (interrupted && existing.provider === adapter.name && existing.requests_digest === plan.digest) {
           // The same requests again after a crash: carry on with the stored submission.
-          const handle = new JobHandle(this.workspace, existing);
+          const handle = this.handleFor(existing);
           await this.advanceShards(handle, adapter);
           return toBatchJob(existing);
         }
@@ -219,7 +219,7 @@ export class RelayClient {
         finished_at: null,
         shards,
       };
-      const handle = new JobHandle(this.workspace, record);
+      const handle = this.handleFor(record);
       await handle.save();
       await this.advanceShards(handle, adapter);
       return toBatchJob(record);
@@ -379,6 +379,21 @@ export class RelayClient {
     };
   }
 
+  private handleFor(record: JobRecord): JobHandle {
+    return new JobHandle(this.workspace, record, () => this.recordedBatchIds(record));
+  }
+
+  /** Batch IDs recorded by every job in the workspace (a corrupt record is skipped here: it is reported elsewhere). */
+  private async recordedBatchIds(current: JobRecord): Promise<Set<string>> {
+    const ids = batchIdsOf(current);
+    for (const jobId of await this.workspace.listJobIds()) {
+      if (jobId === current.job_id) continue;
+      const record = await this.loadRecord(jobId).catch(() => null);
+      if (record) for (const id of batchIdsOf(record)) ids.add(id);
+    }
+    return ids;
+  }
+
   private async loadRecord(jobId: string): Promise<JobRecord | null> {
     const raw = await this.workspace.readRecord(jobId);
     return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry) : null;
@@ -398,7 +413,7 @@ export class RelayClient {
     try {
       const record = await this.loadRecord(jobId);
       if (!record) throw new JobNotFoundError(jobId);
-      return await work(new JobHandle(this.workspace, record), adapter);
+      return await work(this.handleFor(record), adapter);
     } finally {
       await lock.release();
     }

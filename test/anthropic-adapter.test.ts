@@ -57,6 +57,7 @@ describe("AnthropicAdapter against the emulator", () => {
     inputFileId: null,
     nRequests: 3,
     previousBatchIds: [],
+    knownBatchIds: async () => new Set<string>(),
     ...overrides,
   });
 
@@ -80,6 +81,15 @@ describe("AnthropicAdapter against the emulator", () => {
     expect(
       await adapter.findBatch(lookup({ since, tags: tags(1), previousBatchIds: [first.id] })),
     ).toBeNull();
+  });
+
+  it("never adopts a batch that another job of the workspace already recorded", async () => {
+    const since = clock.now();
+    const other = await sdk.messages.batches.create({ requests: batchRequests("other", 3) });
+    const known = async () => new Set([other.id]);
+    expect(await adapter.findBatch(lookup({ since, knownBatchIds: known }))).toBeNull();
+    const ours = await sdk.messages.batches.create({ requests: batchRequests("ours", 3) });
+    expect((await adapter.findBatch(lookup({ since, knownBatchIds: known })))?.id).toBe(ours.id);
   });
 
   it("ignores batches created outside the window around the lost create call", async () => {

@@ -208,8 +208,6 @@ describe("TogetherAdapter against the emulator", () => {
       apiKey: "tg-key",
       baseURL: emulator.baseURL("together"),
       endpoint: undefined,
-      maxRequestsPerBatch: undefined,
-      maxBytesPerBatch: undefined,
       timeoutMs: 10_000,
       maxRetries: 0,
     });
@@ -222,7 +220,14 @@ describe("TogetherAdapter against the emulator", () => {
     const fileId = await together.uploadShard(shard, tags);
     const input = { inputFileId: fileId, shardPath: shard, endpoint: null, tags };
     const first = await together.createBatch(input);
-    const lookup = { tags, since: 0, inputFileId: fileId, nRequests: 1, previousBatchIds: [] as string[] };
+    const lookup = {
+      tags,
+      since: 0,
+      inputFileId: fileId,
+      nRequests: 1,
+      previousBatchIds: [] as string[],
+      knownBatchIds: async () => new Set<string>(),
+    };
     expect((await together.findBatch(lookup))?.id).toBe(first.id);
     const second = await together.createBatch({ ...input, tags: { ...tags, attempt: 1 } });
     expect((await together.findBatch({ ...lookup, previousBatchIds: [first.id] }))?.id).toBe(second.id);

@@ -123,6 +123,16 @@ export function toBatchJob(record: JobRecord): BatchJob {
   };
 }
 
+/** Every provider batch ID a record holds, current and of earlier attempts. */
+export function batchIdsOf(record: JobRecord): Set<string> {
+  const ids = new Set<string>();
+  for (const shard of record.shards) {
+    if (shard.provider_batch_id) ids.add(shard.provider_batch_id);
+    for (const id of shard.previous_batch_ids ?? []) ids.add(id);
+  }
+  return ids;
+}
+
 /** A job record being worked on: every change is saved atomically, one write at a time. */
 export class JobHandle {
   private pending: Promise<void> = Promise.resolve();
@@ -130,6 +140,8 @@ export class JobHandle {
   constructor(
     readonly workspace: Workspace,
     readonly record: JobRecord,
+    /** Batch IDs recorded in the workspace; by default those of this job. */
+    readonly knownBatchIds: () => Promise<ReadonlySet<string>> = async () => batchIdsOf(record),
   ) {}
 
   save(): Promise<void> {

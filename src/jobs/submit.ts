@@ -46,6 +46,7 @@ function lookupFor(handle: JobHandle, shard: ShardRecord): BatchLookup {
     inputFileId: shard.input_file_id,
     nRequests: shard.n_requests,
     previousBatchIds: shard.previous_batch_ids,
+    knownBatchIds: handle.knownBatchIds,
   };
 }
 

@@ -51,8 +51,6 @@ export function resolveProviderConfig(
     apiKey,
     baseURL: config?.baseURL ?? (env[entry.baseURLEnv] || undefined),
     endpoint: config?.endpoint,
-    maxRequestsPerBatch: config?.maxRequestsPerBatch,
-    maxBytesPerBatch: config?.maxBytesPerBatch,
     timeoutMs: config?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: config?.maxRetries ?? DEFAULT_MAX_RETRIES,
   };

@@ -31,6 +31,11 @@ export interface BatchLookup {
   nRequests: number;
   /** Batches earlier attempts of this shard created (they failed); never the answer. */
   previousBatchIds: readonly string[];
+  /**
+   * Every batch ID recorded anywhere in the workspace (other shards, other jobs): never the answer either. Read on
+   * demand, for providers that cannot tag their batches.
+   */
+  knownBatchIds: () => Promise<ReadonlySet<string>>;
 }
 
 /** A provider batch as Relay sees it. */
@@ -121,8 +126,6 @@ export interface ProviderConfig {
 
 export interface ResolvedProviderConfig {
   apiKey: string;
-  maxRequestsPerBatch: number | undefined;
-  maxBytesPerBatch: number | undefined;
   baseURL: string | undefined;
   endpoint: string | undefined;
   timeoutMs: number;

@@ -59,21 +59,10 @@ export function toProviderBatch(batch: MessageBatch): ProviderBatch {
 
 const claimKey = (tags: ShardTags) => `${tags.submissionId}/${tags.shardIndex}/${tags.attempt}`;
 
-/** The provider's limits, lowered (never raised) where the configuration asks for smaller batches. */
-function limitsFor(config: ResolvedProviderConfig): ProviderLimits {
-  const lower = (own: number, asked: number | undefined) =>
-    asked !== undefined && Number.isInteger(asked) && asked > 0 ? Math.min(own, asked) : own;
-  return {
-    ...ANTHROPIC_LIMITS,
-    maxRequestsPerBatch: lower(ANTHROPIC_LIMITS.maxRequestsPerBatch, config.maxRequestsPerBatch),
-    maxBytesPerBatch: lower(ANTHROPIC_LIMITS.maxBytesPerBatch, config.maxBytesPerBatch),
-  };
-}
-
 /** Anthropic's Message Batches API through the official SDK. Requests go inline: there is no upload. */
 export class AnthropicAdapter implements ProviderAdapter {
   readonly name = "anthropic" as const;
-  readonly limits: ProviderLimits;
+  readonly limits = ANTHROPIC_LIMITS;
   readonly defaultEndpoint = null;
   private readonly client: Anthropic;
   private readonly timeoutMs: number;
@@ -82,7 +71,6 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   constructor(config: ResolvedProviderConfig) {
     this.checkEndpoint(config.endpoint ?? null);
-    this.limits = limitsFor(config);
     this.timeoutMs = config.timeoutMs;
     // An explicit key and base URL keep the SDK from reading credentials or a host from profile files.
     this.client = new Anthropic({
@@ -159,6 +147,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
     const taken = new Set([...this.claimed].filter(([, owner]) => owner !== key).map(([id]) => id));
     for (const id of lookup.previousBatchIds) taken.add(id);
+    for (const id of await lookup.knownBatchIds()) taken.add(id);
     const found = pickCreatedBatch(candidates, { window, nRequests: lookup.nRequests, claimed: taken });
     if (!found) return null;
     this.claimed.set(found.id, key);
