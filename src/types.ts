@@ -47,9 +47,11 @@ export function isFinished(status: JobStatus): boolean {
 export type ResultStatus = "succeeded" | "failed" | "cancelled" | "expired";
 
 export interface Usage {
+  /** Every prompt token, cached ones included. */
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /** How many of inputTokens were read from the provider's prompt cache. */
   cachedInputTokens?: number;
   reasoningTokens?: number;
 }

@@ -108,12 +108,14 @@ describe("Anthropic result records", () => {
       input_tokens: 10,
       output_tokens: 40,
       cache_read_input_tokens: 7,
+      cache_creation_input_tokens: 3,
       output_tokens_details: { thinking_tokens: 30 },
     };
+    // inputTokens counts every prompt token, as for OpenAI: uncached, cache reads and cache writes.
     expect(withStop("end_turn", usage)?.usage).toEqual({
-      inputTokens: 10,
+      inputTokens: 20,
       outputTokens: 40,
-      totalTokens: 50,
+      totalTokens: 60,
       cachedInputTokens: 7,
       reasoningTokens: 30,
     });

@@ -18,15 +18,16 @@ const FINISH_REASONS: Record<string, FinishReason> = {
 };
 
 /**
- * Anthropic counts cache reads apart from `input_tokens`, so here `cachedInputTokens` is not part of
- * `inputTokens` (OpenAI's cached tokens are); `raw` has `cache_creation_input_tokens` too.
+ * Anthropic counts cache reads and cache writes apart from `input_tokens`. Relay's `inputTokens` means every prompt
+ * token, as OpenAI's does, so they are added in; `cachedInputTokens` says how many of them were cache reads.
  */
 function usageOf(usage: JsonObject | undefined): Usage | undefined {
-  const inputTokens = asNumber(usage?.input_tokens);
+  const uncached = asNumber(usage?.input_tokens);
   const outputTokens = asNumber(usage?.output_tokens);
-  if (inputTokens === undefined || outputTokens === undefined) return undefined;
-  const result: Usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+  if (uncached === undefined || outputTokens === undefined) return undefined;
   const cached = asNumber(usage?.cache_read_input_tokens);
+  const inputTokens = uncached + (cached ?? 0) + (asNumber(usage?.cache_creation_input_tokens) ?? 0);
+  const result: Usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
   const thinking = asNumber(asObject(usage?.output_tokens_details)?.thinking_tokens);
   if (cached !== undefined) result.cachedInputTokens = cached;
   if (thinking !== undefined) result.reasoningTokens = thinking;
