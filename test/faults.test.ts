@@ -93,6 +93,10 @@ describe("network faults on status and download are survived", () => {
     });
     expect(harness.emulator.batchCount("openai")).toBe(1);
     expect(job.providerBatchIds).toEqual([[...harness.emulator.openai.batches.keys()][0]]);
+    const creates = harness.emulator.requestLog.filter(
+      (entry) => entry.method === "POST" && entry.path.endsWith("/batches"),
+    );
+    expect(creates.map((entry) => entry.status)).toEqual([0]);
     harness.clock.advance(ENOUGH_TIME_MS);
     expect(await client.retrieveBatchResults("lost-answer")).toHaveLength(3);
   });

@@ -117,11 +117,12 @@ export class Emulator {
     const [, prefix = "", ...rest] = url.pathname.split("/");
     const provider = this.providers.get(prefix);
     const path = `/${rest.join("/")}`;
+    let dropped = false;
     response.on("close", () =>
       this.requestLog.push({
         method,
         path: url.pathname,
-        status: response.writableFinished ? response.statusCode : 0,
+        status: response.writableFinished && !dropped ? response.statusCode : 0,
       }),
     );
 
@@ -191,6 +192,7 @@ export class Emulator {
       // The request is carried out, but the caller never hears back: its outcome is unknown to it.
       const original = response.writeHead.bind(response);
       response.writeHead = ((...args: Parameters<typeof original>) => {
+        dropped = true;
         request.socket.destroy();
         return original(...args);
       }) as typeof response.writeHead;
