@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError } from "./errors.js";
+import { admitShards, enqueuedTokens, type TokenBudget, tokenBudget } from "./jobs/budget.js";
 import { planShards } from "./jobs/plan.js";
 import { batchIdsOf, JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
 import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
@@ -145,10 +146,12 @@ export class RelayClient {
       const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
       let plan: Awaited<ReturnType<typeof planShards>>;
       try {
+        const budget = this.budgetFor(adapter);
         plan = await planShards({
           requests,
           adapter,
           limits: this.limitsFor(adapter),
+          ...(budget ? { maxTokensPerBatch: (model: string) => budget(model) } : {}),
           endpoint,
           directory: staging,
         });
@@ -184,6 +187,7 @@ export class RelayClient {
         model: shard.model,
         n_requests: shard.nRequests,
         bytes: shard.bytes,
+        estimated_tokens: shard.tokens,
         state: "planned",
         input_file_id: null,
         provider_batch_id: null,
@@ -379,18 +383,30 @@ export class RelayClient {
     };
   }
 
+  private budgetFor(adapter: ProviderAdapter): TokenBudget | undefined {
+    return tokenBudget(this.providerConfigs[adapter.name]?.enqueuedTokenBudget);
+  }
+
+  /** The records of every other job in the workspace (a corrupt record is skipped here: it is reported elsewhere). */
+  private async otherRecords(jobId: string): Promise<JobRecord[]> {
+    const records: JobRecord[] = [];
+    for (const id of await this.workspace.listJobIds()) {
+      if (id === jobId) continue;
+      const record = await this.loadRecord(id).catch(() => null);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
   private handleFor(record: JobRecord): JobHandle {
     return new JobHandle(this.workspace, record, () => this.recordedBatchIds(record));
   }
 
-  /** Batch IDs recorded by every job in the workspace (a corrupt record is skipped here: it is reported elsewhere). */
+  /** Batch IDs recorded by every job in the workspace. */
   private async recordedBatchIds(current: JobRecord): Promise<Set<string>> {
     const ids = batchIdsOf(current);
-    for (const jobId of await this.workspace.listJobIds()) {
-      if (jobId === current.job_id) continue;
-      const record = await this.loadRecord(jobId).catch(() => null);
-      if (record) for (const id of batchIdsOf(record)) ids.add(id);
-    }
+    for (const record of await this.otherRecords(current.job_id))
+      for (const id of batchIdsOf(record)) ids.add(id);
     return ids;
   }
 
@@ -419,11 +435,20 @@ export class RelayClient {
     }
   }
 
+  /**
+   * Sends every shard that is due to the provider. With an enqueued-token budget, shards that would take the
+   * workspace's running batches past it wait for a later call (monitorBatch, waitForBatch, recover).
+   */
   private async advanceShards(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
     const jobDir = this.workspace.jobDir(handle.record.job_id);
-    const open = handle.record.shards.filter(
+    let open = handle.record.shards.filter(
       (shard) => shard.state !== "created" && shard.state !== "create_failed",
     );
+    const budget = this.budgetFor(adapter);
+    if (budget && open.length > 0) {
+      const records = [handle.record, ...(await this.otherRecords(handle.record.job_id))];
+      open = admitShards(open, enqueuedTokens(records, adapter.name), budget);
+    }
     await forEachLimited(open, this.submitConcurrency, (shard) =>
       advanceShard(handle, adapter, shard.index, jobDir),
     );

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BatchRequest } from "../src/index.js";
+import type { BatchRequest, ProviderConfig } from "../src/index.js";
 import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness } from "./support/harness.js";
 
 describe("a job split over several provider batches", () => {
@@ -11,7 +11,7 @@ describe("a job split over several provider batches", () => {
     await harness.close();
   });
 
-  const clientWith = (limits: { maxRequestsPerBatch?: number; maxBytesPerBatch?: number }, extra = {}) =>
+  const clientWith = (limits: ProviderConfig, extra = {}) =>
     harness.client({
       providers: {
         openai: {
@@ -111,6 +111,52 @@ describe("a job split over several provider batches", () => {
     );
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((batch) => batch.sim.validationError?.code === "token_limit_exceeded")).toBe(true);
+  });
+
+  it("keeps the workspace's running batches within an enqueued-token budget, across jobs, submitting the rest as room frees", async () => {
+    // About 24 estimated tokens a request: shards of two requests (48) fit a budget of 100 twice, not three times.
+    const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 100 });
+    harness.emulator.openai.enqueuedTokenLimit = 36; // the emulator's own count is lower; two shards fit it exactly
+    await client.submitBatch({ requests: exampleRequests(6), jobId: "first", provider: "openai" });
+    expect(harness.emulator.batchCount("openai")).toBe(2);
+    const record = await client.getJob("first");
+    expect(record?.shards.map((shard) => shard.state)).toEqual(["created", "created", "planned"]);
+    expect(record?.shards.every((shard) => shard.estimated_tokens > 0 && shard.estimated_tokens <= 100)).toBe(
+      true,
+    );
+
+    // A second job shares the budget: nothing of it goes out while the first job fills it.
+    const second = await client.submitBatch({
+      requests: exampleRequests(2),
+      jobId: "second",
+      provider: "openai",
+    });
+    expect(second.providerBatchIds).toEqual([null]);
+    expect(harness.emulator.batchCount("openai")).toBe(2);
+
+    for (let round = 0; round < 10; round += 1) {
+      harness.clock.advance(ENOUGH_TIME_MS);
+      const [a, b] = [await client.monitorBatch("first"), await client.monitorBatch("second")];
+      if (a.status === "completed" && b.status === "completed") break;
+    }
+    expect((await client.monitorBatch("first")).status).toBe("completed");
+    expect((await client.monitorBatch("second")).status).toBe("completed");
+    const refused = [...harness.emulator.openai.batches.values()].filter(
+      (batch) => batch.sim.validationError,
+    );
+    expect(refused).toEqual([]);
+    expect(harness.emulator.batchCount("openai")).toBe(4);
+    expect((await client.retrieveBatchResults("first")).map((result) => result.status)).toEqual(
+      Array(6).fill("succeeded"),
+    );
+  });
+
+  it("sizes shards to fit the token budget", async () => {
+    const client = clientWith({ enqueuedTokenBudget: { "gpt-4o-mini": 50 } });
+    await client.submitBatch({ requests: exampleRequests(6), jobId: "sized", provider: "openai" });
+    const record = await client.getJob("sized");
+    expect(record?.shards.map((shard) => shard.n_requests)).toEqual([2, 2, 2]);
+    expect(record?.shards.every((shard) => shard.estimated_tokens <= 50)).toBe(true);
   });
 
   it("streams results without materialising them, in request order", async () => {

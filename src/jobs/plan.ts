@@ -5,6 +5,7 @@ import { ValidationError } from "../errors.js";
 import type { ProviderAdapter, ProviderLimits } from "../providers/types.js";
 import type { BatchRequest } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
+import { estimatePromptTokens } from "./tokens.js";
 import { checkEncodedSize, validateRequest } from "./validate.js";
 
 export interface PlannedShard {
@@ -12,6 +13,8 @@ export interface PlannedShard {
   model: string | null;
   nRequests: number;
   bytes: number;
+  /** Estimated prompt tokens (see estimatePromptTokens). */
+  tokens: number;
 }
 
 /** File names inside a job's private directory. */
@@ -36,6 +39,8 @@ export async function planShards(options: {
   adapter: ProviderAdapter;
   /** The adapter's limits, possibly lowered by the caller's configuration. */
   limits: ProviderLimits;
+  /** Estimated prompt tokens a shard may hold at most (an enqueued-token budget), per model; none when absent. */
+  maxTokensPerBatch?: (model: string) => number | undefined;
   endpoint: string | null;
   directory: string;
 }): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string }> {
@@ -68,11 +73,15 @@ export async function planShards(options: {
       seenIds.add(request.id);
       const line = adapter.encodeRequest(request, { endpoint: options.endpoint });
       const bytes = checkEncodedSize(line, request, position, limits);
+      const tokens = estimatePromptTokens(request);
+      const maxTokens = options.maxTokensPerBatch?.(request.model) ?? Number.POSITIVE_INFINITY;
       const key = limits.oneModelPerBatch ? request.model : "";
       let shard = open.get(key);
       if (
         shard &&
-        (shard.nRequests >= limits.maxRequestsPerBatch || shard.bytes + bytes > limits.maxBytesPerBatch)
+        (shard.nRequests >= limits.maxRequestsPerBatch ||
+          shard.bytes + bytes > limits.maxBytesPerBatch ||
+          shard.tokens + tokens > maxTokens)
       ) {
         await closeShard(key);
         shard = undefined;
@@ -87,6 +96,7 @@ export async function planShards(options: {
           model: limits.oneModelPerBatch ? request.model : null,
           nRequests: 0,
           bytes: 0,
+          tokens: 0,
           lines,
           ids,
         };
@@ -99,6 +109,7 @@ export async function planShards(options: {
       await order.write(String(shard.index));
       shard.nRequests += 1;
       shard.bytes += bytes;
+      shard.tokens += tokens;
       position += 1;
     }
     for (const key of [...open.keys()]) await closeShard(key);
@@ -110,7 +121,13 @@ export async function planShards(options: {
   if (position === 0)
     throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");
   return {
-    shards: shards.map(({ index, model, nRequests, bytes }) => ({ index, model, nRequests, bytes })),
+    shards: shards.map(({ index, model, nRequests, bytes, tokens }) => ({
+      index,
+      model,
+      nRequests,
+      bytes,
+      tokens,
+    })),
     nRequests: position,
     digest: digest.digest("hex"),
   };

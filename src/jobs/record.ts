@@ -60,6 +60,7 @@ export function parseJobRecord(
     model: null,
     n_requests: count(raw.n_requests),
     bytes: 0,
+    estimated_tokens: 0,
     state: batchId ? "created" : "create_failed",
     input_file_id: null,
     provider_batch_id: batchId,

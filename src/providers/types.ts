@@ -118,6 +118,12 @@ export interface ProviderConfig {
   maxRequestsPerBatch?: number;
   /** Smaller batches than the provider allows (never larger): bytes per batch file or body. */
   maxBytesPerBatch?: number;
+  /**
+   * An enqueued-token budget: estimated prompt tokens of this provider's running batches, per model, across every
+   * job of the workspace. A number applies to each model; an object names models ("*" for the rest). Shards are
+   * sized to fit it, and a shard that does not fit waits until earlier batches finish.
+   */
+  enqueuedTokenBudget?: number | Record<string, number>;
   /** Per-request timeout in milliseconds. */
   timeoutMs?: number;
   /** Retries on 429/5xx/network errors for reads (status, downloads); creation is never retried blindly. */

@@ -11,6 +11,8 @@ export interface ShardRecord {
   model: string | null;
   n_requests: number;
   bytes: number;
+  /** Estimated prompt tokens, counted against an enqueued-token budget while the batch runs. */
+  estimated_tokens: number;
   state: ShardState;
   input_file_id: string | null;
   provider_batch_id: string | null;
