@@ -14,7 +14,7 @@ import {
   requeueIfPassingFailure,
 } from "./jobs/submit.js";
 import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
-import type { ProviderAdapter, ProviderConfig, ProviderLimits } from "./providers/types.js";
+import type { ProviderAdapter, ProviderBatch, ProviderConfig, ProviderLimits } from "./providers/types.js";
 import {
   type BatchJob,
   type BatchRequest,
@@ -460,9 +460,20 @@ export class RelayClient {
    * limit), and submits what is not submitted (an interrupted submission, or a shard due again).
    */
   private async refresh(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
-    for (const shard of handle.record.shards) {
-      if (shard.state !== "created" || !shard.provider_batch_id || isFinished(shard.status)) continue;
-      applyBatch(shard, await adapter.getBatch(shard.provider_batch_id));
+    const watched = handle.record.shards.filter(
+      (shard) => shard.state === "created" && shard.provider_batch_id !== null && !isFinished(shard.status),
+    );
+    // With several batches to watch, one list call usually covers them all.
+    const listed =
+      watched.length > 1 && adapter.getBatches
+        ? await adapter.getBatches(
+            watched.map((shard) => shard.provider_batch_id as string),
+            Date.parse(handle.record.created_at),
+          )
+        : new Map<string, ProviderBatch>();
+    for (const shard of watched) {
+      const id = shard.provider_batch_id as string;
+      applyBatch(shard, listed.get(id) ?? (await adapter.getBatch(id)));
       requeueIfPassingFailure(shard, this.requeueDelayMs);
     }
     await handle.save();

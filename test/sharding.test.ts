@@ -159,6 +159,32 @@ describe("a job split over several provider batches", () => {
     expect(record?.shards.every((shard) => shard.estimated_tokens <= 50)).toBe(true);
   });
 
+  it.each(["openai", "anthropic", "together"] as const)(
+    "%s: watching many batches costs one list call per check, not one call per batch",
+    async (provider) => {
+      const model = {
+        openai: "gpt-4o-mini",
+        anthropic: "claude-sonnet-4-5",
+        together: "meta-llama/Llama-3-8b",
+      }[provider];
+      const client = harness.client({
+        providers: {
+          [provider]: { apiKey: "k", baseURL: harness.emulator.baseURL(provider), maxRequestsPerBatch: 2 },
+        },
+      });
+      await client.submitBatch({ requests: exampleRequests(10, model), jobId: "watch", provider });
+      harness.clock.advance(600);
+      const before = harness.emulator.requestLog.length;
+      const job = await client.monitorBatch("watch");
+      expect(job.providerBatchIds).toHaveLength(5);
+      const calls = harness.emulator.requestLog.slice(before).filter((entry) => /batches/.test(entry.path));
+      expect(calls.map((entry) => entry.method)).toEqual(["GET"]);
+      expect(calls[0]?.path).toMatch(/batches$/);
+      harness.clock.advance(ENOUGH_TIME_MS);
+      expect((await client.monitorBatch("watch")).status).toBe("completed");
+    },
+  );
+
   it("streams results without materialising them, in request order", async () => {
     const client = clientWith({ maxRequestsPerBatch: 3 });
     async function* requests() {

@@ -101,6 +101,11 @@ export interface ProviderAdapter {
    */
   findBatch(lookup: BatchLookup): Promise<ProviderBatch | null>;
   getBatch(batchId: string): Promise<ProviderBatch>;
+  /**
+   * Several batches in as few calls as the provider allows (its list endpoint), for watching many shards cheaply.
+   * Batches created before `since` (unix ms, with slack) may be left out; the caller asks for those one by one.
+   */
+  getBatches?(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>>;
   cancelBatch(batchId: string): Promise<ProviderBatch>;
   /** Every result record the provider holds for a finished batch, from all its result files, in any order. */
   readResults(batch: ProviderBatch): AsyncIterable<ParsedResult>;

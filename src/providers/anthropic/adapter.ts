@@ -18,7 +18,7 @@ import type {
 } from "../types.js";
 import { createBodyFromShard } from "./body.js";
 import { encodeAnthropicLine } from "./encode.js";
-import { createdAtOf, creationWindow, pickCreatedBatch } from "./find.js";
+import { CLOCK_SLACK_MS, createdAtOf, creationWindow, pickCreatedBatch } from "./find.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { anthropicBatchStatus, countsOf, normaliseAnthropicStatus } from "./status.js";
 
@@ -152,6 +152,23 @@ export class AnthropicAdapter implements ProviderAdapter {
     if (!found) return null;
     this.claimed.set(found.id, key);
     return toProviderBatch(found);
+  }
+
+  async getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
+    const wanted = new Set(batchIds);
+    const found = new Map<string, ProviderBatch>();
+    // Past a page more than the batches wanted, asking for the rest one by one is cheaper than paging on.
+    let budget = 1000 * (Math.ceil(wanted.size / 1000) + 1);
+    try {
+      for await (const batch of this.client.messages.batches.list({ limit: 1000 })) {
+        if (wanted.has(batch.id)) found.set(batch.id, toProviderBatch(batch));
+        budget -= 1;
+        if (found.size === wanted.size || budget === 0 || createdAtOf(batch) < since - CLOCK_SLACK_MS) break;
+      }
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+    return found;
   }
 
   async getBatch(batchId: string): Promise<ProviderBatch> {

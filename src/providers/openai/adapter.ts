@@ -164,6 +164,24 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
   }
 
+  async getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
+    const wanted = new Set(batchIds);
+    const found = new Map<string, ProviderBatch>();
+    // Past a page more than the batches wanted, asking for the rest one by one is cheaper than paging on.
+    let budget = 100 * (Math.ceil(wanted.size / 100) + 1);
+    try {
+      for await (const batch of this.client.batches.list({ limit: 100 })) {
+        if (wanted.has(batch.id)) found.set(batch.id, toProviderBatch(batch, normaliseOpenAIStatus));
+        budget -= 1;
+        if (found.size === wanted.size || budget === 0 || batch.created_at * 1000 < since - 10 * 60_000)
+          break;
+      }
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+    return found;
+  }
+
   async getBatch(batchId: string): Promise<ProviderBatch> {
     try {
       return toProviderBatch(await this.client.batches.retrieve(batchId), normaliseOpenAIStatus);

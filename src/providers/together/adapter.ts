@@ -141,6 +141,22 @@ export class TogetherAdapter implements ProviderAdapter {
     return newest ? this.describe(newest) : null;
   }
 
+  async getBatches(batchIds: readonly string[]): Promise<Map<string, ProviderBatch>> {
+    const wanted = new Set(batchIds);
+    let list: unknown;
+    try {
+      list = await this.client.call("GET", "/batches", { retry: true });
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+    const found = new Map<string, ProviderBatch>();
+    for (const job of (Array.isArray(list) ? list : asArray(asObject(list)?.data)).map(asObject)) {
+      const id = asString(job?.id);
+      if (job && id && wanted.has(id)) found.set(id, await this.describe(job));
+    }
+    return found;
+  }
+
   async getBatch(batchId: string): Promise<ProviderBatch> {
     let job: JsonObject | undefined;
     try {
