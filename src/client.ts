@@ -25,7 +25,13 @@ import {
   type ResultStatus,
 } from "./types.js";
 import { assertValidJobId } from "./workspace/job-id.js";
-import { type JobRecord, nowIso, RECORD_FORMAT, type ShardRecord } from "./workspace/job-record.js";
+import {
+  type JobRecord,
+  newShardRecord,
+  nowIso,
+  RECORD_FORMAT,
+  type ShardRecord,
+} from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
 import { Workspace } from "./workspace/workspace.js";
 
@@ -182,27 +188,16 @@ export class RelayClient {
       await rename(staging, jobDir);
 
       const now = nowIso();
-      const shards: ShardRecord[] = plan.shards.map((shard) => ({
-        index: shard.index,
-        model: shard.model,
-        n_requests: shard.nRequests,
-        bytes: shard.bytes,
-        estimated_tokens: shard.tokens,
-        state: "planned",
-        input_file_id: null,
-        provider_batch_id: null,
-        status: "pending",
-        provider_status: null,
-        completed_requests: 0,
-        failed_requests: 0,
-        output_file_id: null,
-        error_file_id: null,
-        error: null,
-        attempt: 0,
-        previous_batch_ids: [],
-        retry_at: null,
-        updated_at: now,
-      }));
+      const shards = plan.shards.map((shard) =>
+        newShardRecord({
+          index: shard.index,
+          model: shard.model,
+          n_requests: shard.nRequests,
+          bytes: shard.bytes,
+          estimated_tokens: shard.tokens,
+          updated_at: now,
+        }),
+      );
       const record: JobRecord = {
         job_id: jobId,
         provider_job_id: null,

@@ -1,7 +1,13 @@
 import { CorruptWorkspaceError } from "../errors.js";
 import type { ProviderEntry } from "../providers/registry.js";
 import { type BatchJob, isFinished, type JobStatus, type ProviderName } from "../types.js";
-import { type JobRecord, nowIso, RECORD_FORMAT, type ShardRecord } from "../workspace/job-record.js";
+import {
+  type JobRecord,
+  newShardRecord,
+  nowIso,
+  RECORD_FORMAT,
+  type ShardRecord,
+} from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
 import { aggregateProviderStatus, aggregateStatus } from "./status.js";
 
@@ -55,27 +61,20 @@ export function parseJobRecord(
   const status = entry.normaliseStatus(providerStatus);
   const submittedAt = toIsoUtc(raw.submitted_at);
   const batchId = typeof raw.provider_job_id === "string" ? raw.provider_job_id : null;
-  const shard: ShardRecord = {
+  const shard = newShardRecord({
     index: 0,
     model: null,
     n_requests: count(raw.n_requests),
     bytes: 0,
     estimated_tokens: 0,
     state: batchId ? "created" : "create_failed",
-    input_file_id: null,
     provider_batch_id: batchId,
     status,
     provider_status: providerStatus,
     completed_requests: count(raw.completed_requests),
     failed_requests: count(raw.failed_requests),
-    output_file_id: null,
-    error_file_id: null,
-    error: null,
-    attempt: 0,
-    previous_batch_ids: [],
-    retry_at: null,
     updated_at: submittedAt,
-  };
+  });
   return {
     job_id: raw.job_id,
     provider_job_id: batchId,

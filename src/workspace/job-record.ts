@@ -62,6 +62,29 @@ export interface JobRecord {
   shards: ShardRecord[];
 }
 
+/** A shard record as it starts: nothing sent yet. Give the fields that differ. */
+export function newShardRecord(
+  fields: Pick<ShardRecord, "index" | "model" | "n_requests" | "bytes" | "estimated_tokens" | "updated_at"> &
+    Partial<ShardRecord>,
+): ShardRecord {
+  return {
+    state: "planned",
+    input_file_id: null,
+    provider_batch_id: null,
+    status: "pending",
+    provider_status: null,
+    completed_requests: 0,
+    failed_requests: 0,
+    output_file_id: null,
+    error_file_id: null,
+    error: null,
+    attempt: 0,
+    previous_batch_ids: [],
+    retry_at: null,
+    ...fields,
+  };
+}
+
 export function nowIso(): string {
   return new Date().toISOString();
 }

@@ -32,6 +32,13 @@ interface OpenAIBatch {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** OpenAI's error body, also used by the OpenAI-compatible providers. */
+export function openAIErrorBody(status: number, code: string, message: string) {
+  const type =
+    status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
+  return { error: { message, type, param: null, code } };
+}
+
 function fileObject(file: StoredFile) {
   return {
     id: file.id,
@@ -115,9 +122,7 @@ export class OpenAIEmulation implements ProviderEmulation {
   }
 
   errorBody(status: number, code: string, message: string) {
-    const type =
-      status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
-    return { error: { message, type, param: null, code } };
+    return openAIErrorBody(status, code, message);
   }
 
   batchCount(): number {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { SimulatedBatch } from "../engine.js";
 import { type Handler, HttpError, type RouteContext, Router, readJson, sendJson } from "../http.js";
+import { openAIErrorBody } from "../openai/emulation.js";
 import { parseBatchInput } from "../openai/input.js";
 import { MAX_FILE_BYTES, TogetherFiles } from "./files.js";
 import { CHAT_COMPLETIONS, togetherResultLine } from "./lines.js";
@@ -81,9 +82,7 @@ export class TogetherEmulation implements ProviderEmulation {
 
   /** ErrorData, the shape of every error outside the batch endpoints. */
   errorBody(status: number, code: string, message: string) {
-    const type =
-      status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
-    return { error: { message, type, param: null, code } };
+    return openAIErrorBody(status, code, message);
   }
 
   batchCount(): number {
