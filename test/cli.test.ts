@@ -27,6 +27,14 @@ describe("the relay command", () => {
     expect((await relay(["demo", "--directory", directory])).code).toBe(0);
   });
 
+  it.each(["anthropic", "together"])("runs the demo against the %s emulation", async (provider) => {
+    const directory = join(harness.directory, `demo-${provider}`);
+    const { code, stdout } = await relay(["demo", "--provider", provider, "--directory", directory]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/my-batch-001: completed \(provider: \w+\) 3\/3 done, 0 failed/);
+    expect(stdout.match(/^ {2}req-\d: \[/gm)).toHaveLength(3);
+  });
+
   it("submits a JSONL file, reports status, and prints results, each in a new process", async () => {
     const env = {
       OPENAI_API_KEY: "sk-cli-test",
