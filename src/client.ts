@@ -3,7 +3,7 @@ import { rename, rm } from "node:fs/promises";
 import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError } from "./errors.js";
 import { admitShards, enqueuedTokens, type TokenBudget, tokenBudget } from "./jobs/budget.js";
 import { planShards } from "./jobs/plan.js";
-import { batchIdsOf, JobHandle, parseJobRecord, toBatchJob } from "./jobs/record.js";
+import { batchIdsOf, JobHandle, newJobRecord, parseJobRecord, toBatchJob } from "./jobs/record.js";
 import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
 import {
   adoptIfCreated,
@@ -25,13 +25,7 @@ import {
   type ResultStatus,
 } from "./types.js";
 import { assertValidJobId } from "./workspace/job-id.js";
-import {
-  type JobRecord,
-  newShardRecord,
-  nowIso,
-  RECORD_FORMAT,
-  type ShardRecord,
-} from "./workspace/job-record.js";
+import type { JobRecord, ShardRecord } from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
 import { Workspace } from "./workspace/workspace.js";
 
@@ -187,37 +181,13 @@ export class RelayClient {
       await this.workspace.removeJobFiles(jobId);
       await rename(staging, jobDir);
 
-      const now = nowIso();
-      const shards = plan.shards.map((shard) =>
-        newShardRecord({
-          index: shard.index,
-          model: shard.model,
-          n_requests: shard.nRequests,
-          bytes: shard.bytes,
-          estimated_tokens: shard.tokens,
-          updated_at: now,
-        }),
-      );
-      const record: JobRecord = {
-        job_id: jobId,
-        provider_job_id: null,
+      const record = newJobRecord({
+        jobId,
         provider: adapter.name,
-        submitted_at: now,
-        status: "pending",
-        n_requests: plan.nRequests,
-        completed_requests: 0,
-        failed_requests: 0,
         description: options.description ?? "",
-        relay_format: RECORD_FORMAT,
-        provider_status: "",
-        submission_id: randomBytes(8).toString("hex"),
-        requests_digest: plan.digest,
         endpoint,
-        created_at: now,
-        updated_at: now,
-        finished_at: null,
-        shards,
-      };
+        plan,
+      });
       const handle = this.handleFor(record);
       await handle.save();
       await this.advanceShards(handle, adapter);

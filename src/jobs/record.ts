@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { CorruptWorkspaceError } from "../errors.js";
 import type { ProviderEntry } from "../providers/registry.js";
 import { type BatchJob, isFinished, type JobStatus, type ProviderName } from "../types.js";
@@ -9,6 +10,7 @@ import {
   type ShardRecord,
 } from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
+import type { PlannedShard } from "./plan.js";
 import { aggregateProviderStatus, aggregateStatus } from "./status.js";
 
 const JOB_STATUSES = new Set<JobStatus>([
@@ -94,6 +96,46 @@ export function parseJobRecord(
     updated_at: submittedAt,
     finished_at: null,
     shards: [shard],
+  };
+}
+
+/** The record of a job just planned: every shard waiting to be sent. */
+export function newJobRecord(options: {
+  jobId: string;
+  provider: ProviderName;
+  description: string;
+  endpoint: string | null;
+  plan: { shards: readonly PlannedShard[]; nRequests: number; digest: string };
+}): JobRecord {
+  const now = nowIso();
+  return {
+    job_id: options.jobId,
+    provider_job_id: null,
+    provider: options.provider,
+    submitted_at: now,
+    status: "pending",
+    n_requests: options.plan.nRequests,
+    completed_requests: 0,
+    failed_requests: 0,
+    description: options.description,
+    relay_format: RECORD_FORMAT,
+    provider_status: "",
+    submission_id: randomBytes(8).toString("hex"),
+    requests_digest: options.plan.digest,
+    endpoint: options.endpoint,
+    created_at: now,
+    updated_at: now,
+    finished_at: null,
+    shards: options.plan.shards.map((shard) =>
+      newShardRecord({
+        index: shard.index,
+        model: shard.model,
+        n_requests: shard.nRequests,
+        bytes: shard.bytes,
+        estimated_tokens: shard.tokens,
+        updated_at: now,
+      }),
+    ),
   };
 }
 
