@@ -1,12 +1,16 @@
-import { openAsBlob } from "node:fs";
+import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import OpenAI from "openai";
 import type { Batch } from "openai/resources/batches";
 import { ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { readText } from "../shared/http.js";
+import { asObject, asString } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
+import { multipartFileBody } from "../shared/multipart.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+import { RestClient } from "../shared/rest-client.js";
 import type {
   BatchLookup,
   CreateBatchInput,
@@ -33,6 +37,7 @@ export const OPENAI_LIMITS: ProviderLimits = {
 };
 
 const ENDPOINTS = new Set([CHAT_COMPLETIONS, RESPONSES]);
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 /** Metadata keys that tie a provider batch to the Relay job and shard that created it. */
 export function metadataFor(tags: ShardTags): Record<string, string> {
@@ -91,6 +96,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   readonly limits = OPENAI_LIMITS;
   readonly defaultEndpoint: string;
   private readonly client: OpenAI;
+  private readonly rest: RestClient;
 
   constructor(config: ResolvedProviderConfig) {
     this.client = new OpenAI({
@@ -98,6 +104,12 @@ export class OpenAIAdapter implements ProviderAdapter {
       ...(config.baseURL ? { baseURL: config.baseURL } : {}),
       maxRetries: config.maxRetries,
       timeout: config.timeoutMs,
+    });
+    this.rest = new RestClient({
+      apiKey: config.apiKey,
+      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
     });
     this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS) ?? CHAT_COMPLETIONS;
   }
@@ -121,13 +133,28 @@ export class OpenAIAdapter implements ProviderAdapter {
     return normaliseOpenAIStatus(status);
   }
 
+  /**
+   * Uploads through node:http rather than the SDK: Node 20's fetch holds a request body in memory while sending it
+   * (a 200 MB shard would cost about that much), whereas this streams the file from disk. A retried upload at worst
+   * leaves an unused file at the provider, never a second batch.
+   */
   async uploadShard(shardPath: string): Promise<string> {
     try {
-      // A file-backed Blob streams from disk and has a known length, so the SDK can retry the upload safely.
-      const blob = await openAsBlob(shardPath, { type: "application/jsonl" });
-      const file = new File([blob], basename(shardPath), { type: "application/jsonl" });
-      const uploaded = await this.client.files.create({ file, purpose: "batch" });
-      return uploaded.id;
+      const { size } = await stat(shardPath);
+      const { headers, body } = multipartFileBody({
+        fields: { purpose: "batch" },
+        fileField: "file",
+        fileName: basename(shardPath),
+        path: shardPath,
+        size,
+        contentType: "application/jsonl",
+      });
+      const text = await this.rest.withRetries(async () =>
+        readText(await this.rest.request("POST", this.rest.url("/files"), { headers, body })),
+      );
+      const id = asString(asObject(JSON.parse(text))?.id);
+      if (!id) throw new Error("the upload was answered without a file id");
+      return id;
     } catch (error) {
       throw toProviderError(this.name, "uploading the request file", error);
     }

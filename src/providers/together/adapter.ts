@@ -1,9 +1,11 @@
 import { ValidationError } from "../../errors.js";
 import { type BatchRequest, isFinished } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+import { RestClient } from "../shared/rest-client.js";
 import {
   AmbiguousCreateError,
   type BatchLookup,
@@ -16,12 +18,12 @@ import {
   type ShardTags,
 } from "../types.js";
 import { deriveCounts, hasEnded, jobStatusOf, progressOf, toProviderBatch } from "./batch.js";
-import { DEFAULT_BASE_URL, TogetherClient } from "./client.js";
 import { CHAT_COMPLETIONS, encodeTogetherLine } from "./encode.js";
 import { countLines, requestCountFromFileName, uploadFileName } from "./file-name.js";
-import { TogetherApiError } from "./http.js";
 import { normaliseTogetherStatus } from "./status.js";
 import { uploadBatchFile } from "./upload.js";
+
+export const DEFAULT_BASE_URL = "https://api.together.ai/v1";
 
 export const TOGETHER_LIMITS: ProviderLimits = {
   maxRequestsPerBatch: 50_000,
@@ -43,14 +45,14 @@ export class TogetherAdapter implements ProviderAdapter {
   readonly name = "together" as const;
   readonly limits = TOGETHER_LIMITS;
   readonly defaultEndpoint = CHAT_COMPLETIONS;
-  private readonly client: TogetherClient;
+  private readonly client: RestClient;
   /** Request count per input file ID. Only a cache: the provider can always tell again (see file-name.ts). */
   private readonly totals = new Map<string, number>();
   /** Failed requests per error file ID; an error file does not change once its batch has ended. */
   private readonly failures = new Map<string, number>();
 
   constructor(config: ResolvedProviderConfig) {
-    this.client = new TogetherClient({
+    this.client = new RestClient({
       apiKey: config.apiKey,
       baseURL: config.baseURL ?? DEFAULT_BASE_URL,
       timeoutMs: config.timeoutMs,
@@ -183,7 +185,7 @@ export class TogetherAdapter implements ProviderAdapter {
       );
     } catch (error) {
       // Refused because the batch has already ended (or an earlier, retried cancel went through): report it as is.
-      if (error instanceof TogetherApiError && (error.status === 400 || error.status === 409)) {
+      if (error instanceof HttpStatusError && (error.status === 400 || error.status === 409)) {
         const current = await this.getBatch(batchId);
         if (isFinished(current.status)) return current;
       }

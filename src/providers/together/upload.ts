@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { HttpStatusError, readText, send } from "../shared/http.js";
 import { asObject, asString } from "../shared/json.js";
-import { apiError, type TogetherClient } from "./client.js";
-import { readText, send, TogetherApiError } from "./http.js";
+import { multipartFileBody } from "../shared/multipart.js";
+import { apiError, type RestClient } from "../shared/rest-client.js";
 
 const PURPOSE = "batch-api";
 const FILE_TYPE = "jsonl";
@@ -19,11 +18,7 @@ const FILE_TYPE = "jsonl";
  */
 
 /** Uploads a JSONL batch input file and returns its file ID. Reads the file from disk as a stream, never whole. */
-export async function uploadBatchFile(
-  client: TogetherClient,
-  path: string,
-  fileName: string,
-): Promise<string> {
+export async function uploadBatchFile(client: RestClient, path: string, fileName: string): Promise<string> {
   const { size } = await stat(path);
   const target = await client.withRetries(() => requestUploadUrl(client, fileName));
   const fileId = target
@@ -45,12 +40,12 @@ function header(value: string | string[] | undefined): string | undefined {
 }
 
 /** Step 1 of the presigned flow; null when the server does not offer it. */
-async function requestUploadUrl(client: TogetherClient, fileName: string): Promise<UploadTarget | null> {
+async function requestUploadUrl(client: RestClient, fileName: string): Promise<UploadTarget | null> {
   const params = { file_name: fileName, file_type: FILE_TYPE, purpose: PURPOSE };
   const url = client.url("/files", params);
   // The SDK helper sends the parameters both in the query and as a form body; so does Relay.
   const body = new URLSearchParams(params).toString();
-  let response: Awaited<ReturnType<TogetherClient["request"]>>;
+  let response: Awaited<ReturnType<RestClient["request"]>>;
   try {
     response = await client.request("POST", url, {
       headers: {
@@ -60,7 +55,7 @@ async function requestUploadUrl(client: TogetherClient, fileName: string): Promi
       body,
     });
   } catch (error) {
-    if (error instanceof TogetherApiError && (error.status === 404 || error.status === 405)) return null;
+    if (error instanceof HttpStatusError && (error.status === 404 || error.status === 405)) return null;
     throw error;
   }
   response.resume();
@@ -73,7 +68,7 @@ async function requestUploadUrl(client: TogetherClient, fileName: string): Promi
 
 /** Step 2: the bytes to the presigned URL, which carries its own authorisation (so no bearer token is sent). */
 async function putBytes(
-  client: TogetherClient,
+  client: RestClient,
   target: UploadTarget,
   path: string,
   size: number,
@@ -95,36 +90,20 @@ async function putBytes(
 
 /** The documented multipart upload, streamed: fields, then the file from disk, then the closing boundary. */
 async function multipartUpload(
-  client: TogetherClient,
+  client: RestClient,
   path: string,
   size: number,
   fileName: string,
 ): Promise<string> {
-  const boundary = `relay-${randomBytes(12).toString("hex")}`;
-  const field = (name: string, value: string) =>
-    `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  const quoted = fileName.replace(/["\r\n\\]/g, "_");
-  const head = Buffer.from(
-    field("purpose", PURPOSE) +
-      field("file_name", fileName) +
-      field("file_type", FILE_TYPE) +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted}"\r\n` +
-      "Content-Type: application/octet-stream\r\n\r\n",
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  async function* parts() {
-    yield head;
-    yield* createReadStream(path);
-    yield tail;
-  }
-  const response = await client.request("POST", client.url("/files/upload"), {
-    headers: {
-      "content-type": `multipart/form-data; boundary=${boundary}`,
-      "content-length": head.length + size + tail.length,
-      accept: "application/json",
-    },
-    body: () => Readable.from(parts()),
+  const { headers, body } = multipartFileBody({
+    fields: { purpose: PURPOSE, file_name: fileName, file_type: FILE_TYPE },
+    fileField: "file",
+    fileName,
+    path,
+    size,
+    contentType: "application/octet-stream",
   });
+  const response = await client.request("POST", client.url("/files/upload"), { headers, body });
   const text = await readText(response);
   const id = asString(asObject(safeParse(text))?.id);
   if (!id) throw new Error(`the multipart upload answered HTTP ${response.statusCode} without a file id`);

@@ -22,17 +22,17 @@ export interface SendOptions {
 
 /**
  * The request never got an answer: refused, reset, timed out. Named like the Stainless SDKs' error so that
- * providers/shared/errors.ts treats it as a connection failure (an ambiguous outcome for a batch creation).
+ * errors.ts treats it as a connection failure (an ambiguous outcome for a batch creation).
  */
-export class TogetherConnectionError extends Error {
+export class HttpConnectionError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "APIConnectionError";
   }
 }
 
-/** The API answered with an error status. `status` is what providers/shared/errors.ts reads. */
-export class TogetherApiError extends Error {
+/** The API answered with an error status. `status` is what errors.ts reads. */
+export class HttpStatusError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -40,7 +40,7 @@ export class TogetherApiError extends Error {
     readonly retryAfterMs: number | undefined,
   ) {
     super(message);
-    this.name = "TogetherApiError";
+    this.name = "HttpStatusError";
   }
 }
 
@@ -56,7 +56,7 @@ export function send(options: SendOptions): Promise<IncomingMessage> {
       request.destroy();
       const reason = error instanceof Error ? error.message : String(error);
       reject(
-        new TogetherConnectionError(`${options.method} ${options.url.pathname} failed: ${reason}`, {
+        new HttpConnectionError(`${options.method} ${options.url.pathname} failed: ${reason}`, {
           cause: error,
         }),
       );
@@ -95,7 +95,7 @@ export async function readText(response: IncomingMessage, limitBytes = 64 * 1024
     }
   } catch (error) {
     response.destroy();
-    throw new TogetherConnectionError(`reading the response failed: ${(error as Error).message}`, {
+    throw new HttpConnectionError(`reading the response failed: ${(error as Error).message}`, {
       cause: error,
     });
   }

@@ -1,17 +1,15 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import { asObject, asString } from "../shared/json.js";
 import {
+  HttpConnectionError,
+  HttpStatusError,
   type RequestBody,
   readText,
   retryAfterMs,
   send,
-  TogetherApiError,
-  TogetherConnectionError,
 } from "./http.js";
+import { asObject, asString } from "./json.js";
 
-export const DEFAULT_BASE_URL = "https://api.together.ai/v1";
-
-export interface TogetherClientOptions {
+export interface RestClientOptions {
   apiKey: string;
   baseURL: string;
   timeoutMs: number;
@@ -30,7 +28,7 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The message of an error body: batch endpoints send `{"error": "…"}`, the others `{"error": {"message", …}}`. */
+/** The message of an error body: `{"error": "…"}`, `{"error": {"message", …}}` or `{"message"}`. */
 export function errorMessage(status: number, text: string): string {
   try {
     const body = asObject(JSON.parse(text));
@@ -44,7 +42,7 @@ export function errorMessage(status: number, text: string): string {
   return text.trim().slice(0, 300) || `HTTP ${status}`;
 }
 
-export async function apiError(response: IncomingMessage): Promise<TogetherApiError> {
+export async function apiError(response: IncomingMessage): Promise<HttpStatusError> {
   const status = response.statusCode ?? 0;
   let text = "";
   try {
@@ -52,22 +50,21 @@ export async function apiError(response: IncomingMessage): Promise<TogetherApiEr
   } catch {
     // the status alone says enough
   }
-  return new TogetherApiError(
-    status,
-    `HTTP ${status}: ${errorMessage(status, text)}`,
-    retryAfterMs(response),
-  );
+  return new HttpStatusError(status, `HTTP ${status}: ${errorMessage(status, text)}`, retryAfterMs(response));
 }
 
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof TogetherConnectionError) return true;
-  if (!(error instanceof TogetherApiError)) return false;
+  if (error instanceof HttpConnectionError) return true;
+  if (!(error instanceof HttpStatusError)) return false;
   return error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500;
 }
 
-/** Together's REST API: bearer auth, JSON calls with retries, streamed file content. */
-export class TogetherClient {
-  constructor(private readonly options: TogetherClientOptions) {}
+/**
+ * A provider's REST API without its SDK: bearer auth, JSON calls with retries (honouring retry-after), streamed
+ * bodies both ways. Used where an SDK would hold a request body in memory or cannot be pointed at a base URL.
+ */
+export class RestClient {
+  constructor(private readonly options: RestClientOptions) {}
 
   get timeoutMs(): number {
     return this.options.timeoutMs;
@@ -92,13 +89,13 @@ export class TogetherClient {
   }
 
   private delayBefore(retry: number, error: unknown): number {
-    const asked = error instanceof TogetherApiError ? error.retryAfterMs : undefined;
+    const asked = error instanceof HttpStatusError ? error.retryAfterMs : undefined;
     if (asked !== undefined) return Math.min(asked, MAX_RETRY_AFTER_MS);
     const base = Math.min(8_000, 250 * 2 ** retry);
     return base * (0.75 + Math.random() * 0.5);
   }
 
-  /** One authenticated request; an error status becomes a TogetherApiError, anything else is returned unread. */
+  /** One authenticated request; an error status becomes a HttpStatusError, anything else is returned unread. */
   async request(
     method: string,
     url: URL,
