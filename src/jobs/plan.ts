@@ -21,6 +21,8 @@ export interface PlannedShard {
 export const shardFile = (index: number) => `shard-${String(index).padStart(4, "0")}.jsonl`;
 export const shardIdsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.ids`;
 export const shardResultsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.results.jsonl`;
+/** Results of a shard as they arrived, before they are put in order. */
+export const shardSpillFile = (index: number) => `shard-${String(index).padStart(4, "0")}.arrived.jsonl`;
 /** One line per request, in the order given: the index of the shard that holds it. */
 export const ORDER_FILE = "order.txt";
 

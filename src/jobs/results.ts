@@ -1,10 +1,12 @@
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ParsedResult, ProviderAdapter } from "../providers/types.js";
 import type { BatchResult, ResultStatus } from "../types.js";
+import { LineWriter } from "../util/line-writer.js";
 import { readLines } from "../util/lines.js";
 import { writeStreamAtomic } from "../workspace/atomic.js";
 import type { ShardRecord } from "../workspace/job-record.js";
-import { ORDER_FILE, shardIdsFile, shardResultsFile } from "./plan.js";
+import { ORDER_FILE, shardIdsFile, shardResultsFile, shardSpillFile } from "./plan.js";
 
 /** The result Relay records for a request the provider returned nothing for, by what happened to its batch. */
 export function missingResult(id: string, shard: ShardRecord): BatchResult {
@@ -40,7 +42,11 @@ function toResult(parsed: ParsedResult): BatchResult {
 /**
  * Downloads one shard's results and writes them, one JSON line per request in the order the requests were given,
  * to the shard's results file. The provider's order is arbitrary, so results are placed by custom_id; a request with
- * no record gets one that says why (expired, cancelled, failed). Memory is bounded by the shard's size.
+ * no record gets one that says why (expired, cancelled, failed).
+ *
+ * Results are spilled to disk as they arrive, with their place noted in typed arrays, then written out in order
+ * from one buffer: the heap holds no per-result objects for longer than a line takes, so memory does not grow
+ * with the job and the garbage collector has little to keep.
  */
 export async function collectShardResults(options: {
   adapter: ProviderAdapter;
@@ -51,33 +57,79 @@ export async function collectShardResults(options: {
   const ids: string[] = [];
   for await (const id of readLines(join(jobDir, shardIdsFile(shard.index)))) ids.push(id);
   const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
-  const slots: (string | undefined)[] = new Array(ids.length);
+  const offsets = new Float64Array(ids.length).fill(-1);
+  const lengths = new Uint32Array(ids.length);
   const succeededAt = new Uint8Array(ids.length);
+  const spillPath = join(jobDir, shardSpillFile(shard.index));
 
-  if (shard.provider_batch_id) {
-    const batch = await adapter.getBatch(shard.provider_batch_id);
-    for await (const parsed of adapter.readResults(batch)) {
-      const position = positions.get(parsed.customId);
-      // Unknown IDs cannot belong to this shard; a repeated ID keeps its first record.
-      if (position === undefined || slots[position] !== undefined) continue;
-      slots[position] = JSON.stringify(toResult(parsed));
-      if (parsed.result.status === "succeeded") succeededAt[position] = 1;
+  try {
+    let spilled = 0;
+    const spill = new LineWriter(spillPath);
+    try {
+      if (shard.provider_batch_id) {
+        const batch = await adapter.getBatch(shard.provider_batch_id);
+        for await (const parsed of adapter.readResults(batch)) {
+          const position = positions.get(parsed.customId);
+          // Unknown IDs cannot belong to this shard; a repeated ID keeps its first record.
+          if (position === undefined || (offsets[position] as number) >= 0) continue;
+          const line = JSON.stringify(toResult(parsed));
+          const bytes = Buffer.byteLength(line);
+          offsets[position] = spilled;
+          lengths[position] = bytes;
+          spilled += bytes + 1;
+          if (parsed.result.status === "succeeded") succeededAt[position] = 1;
+          await spill.write(line);
+        }
+      }
+    } finally {
+      await spill.close();
     }
+
+    const spilledResults = spilled > 0 ? await readFile(spillPath) : Buffer.alloc(0);
+    let succeeded = 0;
+    let unsuccessful = 0;
+    await writeStreamAtomic(join(jobDir, shardResultsFile(shard.index)), async (write) => {
+      const chunk = new ChunkBuilder(write);
+      for (let position = 0; position < ids.length; position += 1) {
+        const offset = offsets[position] as number;
+        if (offset >= 0)
+          chunk.add(spilledResults.subarray(offset, offset + (lengths[position] as number) + 1));
+        else chunk.add(Buffer.from(`${JSON.stringify(missingResult(ids[position] as string, shard))}\n`));
+        if (succeededAt[position] === 1) succeeded += 1;
+        else unsuccessful += 1;
+        await chunk.flushIfFull();
+      }
+      await chunk.flush();
+    });
+    return { succeeded, unsuccessful };
+  } finally {
+    await rm(spillPath, { force: true });
+  }
+}
+
+/** Gathers small buffers into writes of about 256 KB. */
+class ChunkBuilder {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly write: (chunk: Buffer) => Promise<void>) {}
+
+  add(part: Buffer): void {
+    this.parts.push(part);
+    this.size += part.length;
   }
 
-  let succeeded = 0;
-  let unsuccessful = 0;
-  await writeStreamAtomic(join(jobDir, shardResultsFile(shard.index)), async (write) => {
-    for (let position = 0; position < ids.length; position += 1) {
-      let line = slots[position];
-      if (line === undefined) line = JSON.stringify(missingResult(ids[position] as string, shard));
-      slots[position] = undefined;
-      if (succeededAt[position] === 1) succeeded += 1;
-      else unsuccessful += 1;
-      await write(`${line}\n`);
-    }
-  });
-  return { succeeded, unsuccessful };
+  async flushIfFull(): Promise<void> {
+    if (this.size >= 256 * 1024) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.size === 0) return;
+    const chunk = Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    await this.write(chunk);
+  }
 }
 
 /** The job's results in request order, merged from the per-shard files as serialised JSON, streamed. */

@@ -33,12 +33,12 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
  */
 export async function writeStreamAtomic(
   path: string,
-  produce: (write: (chunk: string) => Promise<void>) => Promise<void>,
+  produce: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>,
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = temporaryPathFor(path);
   const stream = createWriteStream(temporary, { mode: 0o600 });
-  const write = (chunk: string): Promise<void> =>
+  const write = (chunk: string | Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
       if (stream.write(chunk)) resolve();
       else {
