@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Emulator, ManualClock } from "../src/emulator/index.js";
+import { retryAfterMs } from "../src/providers/shared/http.js";
+import { errorMessage } from "../src/providers/shared/rest-client.js";
 import { TOGETHER_LIMITS } from "../src/providers/together/adapter.js";
 import { deriveCounts, toProviderBatch } from "../src/providers/together/batch.js";
-import { errorMessage } from "../src/providers/shared/rest-client.js";
 import { encodeTogetherLine } from "../src/providers/together/encode.js";
 import { togetherEntry } from "../src/providers/together/entry.js";
 import { countLines, requestCountFromFileName, uploadFileName } from "../src/providers/together/file-name.js";
-import { retryAfterMs } from "../src/providers/shared/http.js";
 import { normaliseTogetherStatus } from "../src/providers/together/status.js";
 
 describe("Together adapter pieces", () => {

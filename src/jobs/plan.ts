@@ -5,6 +5,7 @@ import { ValidationError } from "../errors.js";
 import type { ProviderAdapter, ProviderLimits } from "../providers/types.js";
 import type { BatchRequest } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
+import { CompactStringSet } from "./id-set.js";
 import { estimatePromptTokens } from "./tokens.js";
 import { checkEncodedSize, validateRequest } from "./validate.js";
 
@@ -52,7 +53,7 @@ export async function planShards(options: {
   const shards: PlannedShard[] = [];
   const open = new Map<string, OpenShard>();
   const writers: LineWriter[] = [order];
-  const seenIds = new Set<string>();
+  const seenIds = new CompactStringSet();
   const digest = createHash("sha256");
   let position = 0;
 
@@ -66,13 +67,12 @@ export async function planShards(options: {
   try {
     for await (const request of options.requests) {
       validateRequest(request, position, limits, adapter.name);
-      if (seenIds.has(request.id)) {
+      if (!seenIds.add(request.id)) {
         throw new ValidationError(
           `request "${request.id}" (#${position + 1}) repeats an id used earlier; request ids must be unique within a job.`,
           "duplicate_request_id",
         );
       }
-      seenIds.add(request.id);
       const line = adapter.encodeRequest(request, { endpoint: options.endpoint });
       const bytes = checkEncodedSize(line, request, position, limits);
       const tokens = estimatePromptTokens(request);
