@@ -87,7 +87,7 @@ export class RelayClient {
   readonly directory: string;
   private readonly workspace: Workspace;
   private readonly providerConfigs: Partial<Record<ProviderName, ProviderConfig>>;
-  private readonly adapters = new Map<ProviderName, ProviderAdapter>();
+  private readonly adapters = new Map<ProviderName, Promise<ProviderAdapter>>();
   private readonly submitConcurrency: number;
   private readonly lockOptions: LockOptions | undefined;
   private readonly env: NodeJS.ProcessEnv;
@@ -124,7 +124,7 @@ export class RelayClient {
     if (options.description !== undefined && typeof options.description !== "string") {
       throw new ValidationError("description must be a string.");
     }
-    const adapter = this.adapter(options.provider);
+    const adapter = await this.adapter(options.provider);
     const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
     await this.ready;
     await this.workspace.assertWritable();
@@ -326,12 +326,14 @@ export class RelayClient {
 
   // ---- internals ----
 
-  private adapter(provider: unknown): ProviderAdapter {
+  /** The provider's adapter; unknown providers and missing keys are refused here, before anything is sent. */
+  private adapter(provider: unknown): Promise<ProviderAdapter> {
     const entry = providerEntry(provider);
     let adapter = this.adapters.get(entry.name);
     if (!adapter) {
       adapter = entry.create(resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env));
       this.adapters.set(entry.name, adapter);
+      adapter.catch(() => this.adapters.delete(entry.name));
     }
     return adapter;
   }
@@ -389,7 +391,7 @@ export class RelayClient {
     await this.ready;
     const known = await this.loadRecord(jobId);
     if (!known) throw new JobNotFoundError(jobId);
-    const adapter = this.adapter(known.provider);
+    const adapter = await this.adapter(known.provider);
     const lock = await this.workspace.lockJob(jobId, this.lockOptions);
     try {
       const record = await this.loadRecord(jobId);

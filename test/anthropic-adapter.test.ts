@@ -37,7 +37,7 @@ describe("AnthropicAdapter against the emulator", () => {
     harness = await startHarness({ clock });
     const baseURL = harness.emulator.baseURL("anthropic");
     sdk = new Anthropic({ apiKey: TEST_KEYS.anthropic, baseURL, maxRetries: 0 });
-    adapter = anthropicEntry.create(
+    adapter = await anthropicEntry.create(
       resolveProviderConfig(anthropicEntry, { apiKey: TEST_KEYS.anthropic, baseURL }, {}),
     );
   });

@@ -213,7 +213,7 @@ describe("TogetherAdapter against the emulator", () => {
     });
 
   it("finds the batch of the current attempt, never one of an earlier attempt on the same file", async () => {
-    const together = adapter();
+    const together = await adapter();
     const shard = join(directory, "shard.jsonl");
     await writeFile(shard, `${encodeTogetherLine({ id: "a", model: "m", prompt: "hi" })}\n`);
     const tags = { jobId: "job", shardIndex: 0, submissionId: "s1", attempt: 0 };
@@ -241,7 +241,7 @@ describe("TogetherAdapter against the emulator", () => {
       path: /\/together\/v1\/batches\//,
       action: { kind: "status", status: 401, body: { error: "Invalid API key" } },
     });
-    await expect(adapter().getBatch("00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({
+    await expect((await adapter()).getBatch("00000000-0000-4000-8000-000000000000")).rejects.toMatchObject({
       name: "ProviderError",
       httpStatus: 401,
       message: expect.stringContaining("Invalid API key"),

@@ -10,7 +10,7 @@ export interface ProviderEntry {
   name: ProviderName;
   apiKeyEnv: string;
   baseURLEnv: string;
-  create(config: ResolvedProviderConfig): ProviderAdapter;
+  create(config: ResolvedProviderConfig): Promise<ProviderAdapter>;
   /** Needs no key: used to read stored records. */
   normaliseStatus(providerStatus: string): JobStatus;
   parseRecord(raw: unknown): ParsedResult | null;

@@ -1,5 +1,4 @@
 import type { ProviderEntry } from "../registry.js";
-import { AnthropicAdapter } from "./adapter.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { normaliseAnthropicStatus } from "./status.js";
 
@@ -7,7 +6,8 @@ export const anthropicEntry: ProviderEntry = {
   name: "anthropic",
   apiKeyEnv: "ANTHROPIC_API_KEY",
   baseURLEnv: "ANTHROPIC_BASE_URL",
-  create: (config) => new AnthropicAdapter(config),
+  // Loaded on first use, so that an SDK costs memory only for the providers a process uses.
+  create: async (config) => new (await import("./adapter.js")).AnthropicAdapter(config),
   normaliseStatus: normaliseAnthropicStatus,
   parseRecord: parseAnthropicRecord,
 };
