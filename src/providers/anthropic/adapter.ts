@@ -1,11 +1,14 @@
 import { access } from "node:fs/promises";
+import { Readable } from "node:stream";
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageBatch } from "@anthropic-ai/sdk/resources/messages/batches";
 import { ProviderError, ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { readText } from "../shared/http.js";
 import { asObject, asString } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
+import { RestClient } from "../shared/rest-client.js";
 import type {
   BatchLookup,
   CreateBatchInput,
@@ -23,6 +26,7 @@ import { parseAnthropicRecord } from "./parse.js";
 import { anthropicBatchStatus, countsOf, normaliseAnthropicStatus } from "./status.js";
 
 const DEFAULT_BASE_URL = "https://api.anthropic.com";
+const ANTHROPIC_VERSION = "2023-06-01";
 /** Anthropic's only batch endpoint; Relay records none. */
 const MESSAGES_ENDPOINT = "/v1/messages";
 
@@ -65,6 +69,8 @@ export class AnthropicAdapter implements ProviderAdapter {
   readonly limits = ANTHROPIC_LIMITS;
   readonly defaultEndpoint = null;
   private readonly client: Anthropic;
+  /** For batch creation only: a streamed body, never retried. */
+  private readonly rest: RestClient;
   private readonly timeoutMs: number;
   /** Batches this adapter created or adopted, and for which shard: recovery never hands one to two shards. */
   private readonly claimed = new Map<string, string>();
@@ -78,6 +84,13 @@ export class AnthropicAdapter implements ProviderAdapter {
       baseURL: config.baseURL ?? DEFAULT_BASE_URL,
       maxRetries: config.maxRetries,
       timeout: config.timeoutMs,
+    });
+    this.rest = new RestClient({
+      apiKey: config.apiKey,
+      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      timeoutMs: config.timeoutMs,
+      maxRetries: 0,
+      authHeaders: { "x-api-key": config.apiKey, "anthropic-version": ANTHROPIC_VERSION },
     });
   }
 
@@ -105,13 +118,13 @@ export class AnthropicAdapter implements ProviderAdapter {
     // A missing shard must fail plainly here, not midway through a streamed body where it would look ambiguous.
     await access(input.shardPath);
     try {
-      // messages.batches.create() would need the requests as objects; the same call with the body streamed
-      // from the shard keeps memory near the shard's size.
-      const batch = await this.client.post<MessageBatch>("/v1/messages/batches", {
-        body: createBodyFromShard(input.shardPath),
-        headers: { "content-type": "application/json" },
-        maxRetries: 0,
+      // messages.batches.create() would need the requests as objects, and the SDK's fetch would hold the whole
+      // body (up to 250 MB) in memory while sending it; over node:http it streams from the shard file instead.
+      const response = await this.rest.request("POST", this.rest.url("/v1/messages/batches"), {
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: () => Readable.from(createBodyFromShard(input.shardPath)),
       });
+      const batch = JSON.parse(await readText(response)) as MessageBatch;
       this.claimed.set(batch.id, claimKey(input.tags));
       return toProviderBatch(batch);
     } catch (error) {

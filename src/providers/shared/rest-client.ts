@@ -15,6 +15,8 @@ export interface RestClientOptions {
   timeoutMs: number;
   /** Retries after the first attempt, for calls that may be repeated. */
   maxRetries: number;
+  /** Headers that authenticate a request; by default `Authorization: Bearer <apiKey>`. */
+  authHeaders?: Record<string, string>;
 }
 
 export interface CallOptions {
@@ -104,7 +106,10 @@ export class RestClient {
     const response = await send({
       method,
       url,
-      headers: { authorization: `Bearer ${this.options.apiKey}`, ...options.headers },
+      headers: {
+        ...(this.options.authHeaders ?? { authorization: `Bearer ${this.options.apiKey}` }),
+        ...options.headers,
+      },
       ...(options.body === undefined ? {} : { body: options.body }),
       timeoutMs: this.options.timeoutMs,
     });
