@@ -59,8 +59,13 @@ export interface SubmitBatchOptions {
 }
 
 export interface WaitOptions {
-  /** Time between status checks. Default 30 s. */
+  /** Time between status checks while the job moves. Default 30 s. */
   pollIntervalMs?: number;
+  /**
+   * While nothing changes, the time between checks grows by half each time up to this; any progress brings it back
+   * to pollIntervalMs. Default 10 minutes (never less than pollIntervalMs).
+   */
+  maxPollIntervalMs?: number;
   /** Called after every status check. */
   onStatus?: (job: BatchJob) => void;
   signal?: AbortSignal;
@@ -231,12 +236,18 @@ export class RelayClient {
 
   /** Polls until the job has finished (completed, failed, expired or cancelled). */
   async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
-    const interval = options.pollIntervalMs ?? 30_000;
+    const shortest = options.pollIntervalMs ?? 30_000;
+    const longest = Math.max(shortest, options.maxPollIntervalMs ?? 10 * 60_000);
+    let interval = shortest;
+    let last = "";
     for (;;) {
       options.signal?.throwIfAborted();
       const job = await this.monitorBatch(jobId);
       options.onStatus?.(job);
       if (isFinished(job.status)) return job;
+      const progress = `${job.providerStatus}/${job.completedRequests}/${job.failedRequests}`;
+      interval = progress === last ? Math.min(longest, Math.round(interval * 1.5)) : shortest;
+      last = progress;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, interval);
         options.signal?.addEventListener(

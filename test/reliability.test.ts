@@ -58,6 +58,28 @@ describe("more faults and bad input", () => {
     );
   });
 
+  it("waiting on a batch that does not move polls less and less often", async () => {
+    const client = harness.client();
+    harness.emulator.timing.finalizingMs = 48 * 60 * 60_000;
+    await client.submitBatch({ requests: exampleRequests(2), jobId: "idle", provider: "openai" });
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const seen: string[] = [];
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("enough")), 400);
+    await expect(
+      client.waitForBatch("idle", {
+        pollIntervalMs: 5,
+        maxPollIntervalMs: 10_000,
+        signal: controller.signal,
+        onStatus: (job) => seen.push(job.providerStatus),
+      }),
+    ).rejects.toThrow("enough");
+    // Without backoff a 5 ms interval would poll dozens of times in 400 ms; growing by half each time it is ~12.
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.length).toBeLessThan(20);
+    expect(new Set(seen)).toEqual(new Set(["finalizing"]));
+  });
+
   it("an input file with invalid UTF-8 or a malformed line is refused before anything is sent", async () => {
     const client = harness.client();
     const badBytes = join(harness.directory, "..", `utf8-${Date.now()}.jsonl`);
