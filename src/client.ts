@@ -312,6 +312,7 @@ export class RelayClient {
     return this.withJob(jobId, async (handle, adapter) => {
       let accepted = false;
       for (const shard of handle.record.shards) {
+        if (shard.state === "create_failed") continue;
         if (shard.state !== "created") {
           // Not created yet: it never will be. A shard mid-creation is resolved first so no batch is left running.
           if (shard.state === "creating") await adoptIfCreated(handle, adapter, shard.index);

@@ -132,5 +132,8 @@ describe("network faults on status and download are survived", () => {
     expect(record?.shards[0]?.state).toBe("create_failed");
     const results = await client.retrieveBatchResults("refused");
     expect(results.map((result) => result.status)).toEqual(["failed", "failed"]);
+    // Nothing to cancel: the one batch was never created, and its failure stays a failure.
+    expect(await client.cancelBatch("refused")).toBe(false);
+    expect((await client.getJob("refused"))?.status).toBe("failed");
   });
 });

@@ -152,6 +152,21 @@ describe("a job split over several provider batches", () => {
     );
   });
 
+  it("cancelling a job whose shards wait for the budget cancels them before they are ever sent", async () => {
+    const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 100 });
+    await client.submitBatch({ requests: exampleRequests(6), jobId: "stop", provider: "openai" });
+    expect(harness.emulator.batchCount("openai")).toBe(2);
+    expect(await client.cancelBatch("stop")).toBe(true);
+    harness.clock.advance(ENOUGH_TIME_MS);
+    expect((await client.monitorBatch("stop")).status).toBe("cancelled");
+    expect(harness.emulator.batchCount("openai")).toBe(2);
+    const results = await client.retrieveBatchResults("stop");
+    expect(results.slice(4).map((result) => [result.status, result.error?.code])).toEqual([
+      ["cancelled", "batch_cancelled"],
+      ["cancelled", "batch_cancelled"],
+    ]);
+  });
+
   it("sizes shards to fit the token budget", async () => {
     const client = clientWith({ enqueuedTokenBudget: { "gpt-4o-mini": 50 } });
     await client.submitBatch({ requests: exampleRequests(6), jobId: "sized", provider: "openai" });
