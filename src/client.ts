@@ -4,7 +4,7 @@ import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError 
 import { admitShards, enqueuedTokens, type TokenBudget, tokenBudget } from "./jobs/budget.js";
 import { planShards } from "./jobs/plan.js";
 import { batchIdsOf, JobHandle, newJobRecord, parseJobRecord, toBatchJob } from "./jobs/record.js";
-import { collectShardResults, mergeShardResults, unorderedResults } from "./jobs/results.js";
+import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResults } from "./jobs/results.js";
 import {
   adoptIfCreated,
   advanceShard,
@@ -469,12 +469,18 @@ export class RelayClient {
       await this.workspace.writeResults(record.job_id, unorderedResults(adapter, record.shards));
       return;
     }
-    for (const shard of record.shards) {
-      const counts = await collectShardResults({ adapter, shard, jobDir });
-      shard.completed_requests = counts.succeeded;
-      shard.failed_requests = counts.unsuccessful;
+    const spills: ShardSpill[] = [];
+    try {
+      for (const shard of record.shards) {
+        const spill = await spillShardResults({ adapter, shard, jobDir });
+        spills.push(spill);
+        shard.completed_requests = spill.succeeded;
+        shard.failed_requests = shard.n_requests - spill.succeeded;
+      }
+      await this.workspace.writeResults(record.job_id, mergeSpilledResults(jobDir, spills));
+    } finally {
+      for (const spill of spills) await rm(spill.path, { force: true });
     }
-    await this.workspace.writeResults(record.job_id, mergeShardResults(jobDir, record.shards.length));
     await handle.save();
   }
 

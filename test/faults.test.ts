@@ -5,7 +5,9 @@ import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness } from "./s
 
 async function leftoverTemporaryFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true });
-  return entries.filter((name) => name.includes(".tmp-") || name.includes(".staging-"));
+  return entries.filter(
+    (name) => name.includes(".tmp-") || name.includes(".staging-") || name.includes(".arrived."),
+  );
 }
 
 describe("network faults on status and download are survived", () => {

@@ -21,7 +21,6 @@ export interface PlannedShard {
 /** File names inside a job's private directory. */
 export const shardFile = (index: number) => `shard-${String(index).padStart(4, "0")}.jsonl`;
 export const shardIdsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.ids`;
-export const shardResultsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.results.jsonl`;
 /** Results of a shard as they arrived, before they are put in order. */
 export const shardSpillFile = (index: number) => `shard-${String(index).padStart(4, "0")}.arrived.jsonl`;
 /** One line per request, in the order given: the index of the shard that holds it. */

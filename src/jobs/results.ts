@@ -1,12 +1,12 @@
-import { readFile, rm } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { ParsedResult, ProviderAdapter } from "../providers/types.js";
+import type { ParsedResult, ProviderAdapter, ProviderBatch } from "../providers/types.js";
 import type { BatchResult, ResultStatus } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
 import { readLines } from "../util/lines.js";
-import { writeStreamAtomic } from "../workspace/atomic.js";
 import type { ShardRecord } from "../workspace/job-record.js";
-import { ORDER_FILE, shardIdsFile, shardResultsFile, shardSpillFile } from "./plan.js";
+import { ORDER_FILE, shardIdsFile, shardSpillFile } from "./plan.js";
 
 /** The result Relay records for a request the provider returned nothing for, by what happened to its batch. */
 export function missingResult(id: string, shard: ShardRecord): BatchResult {
@@ -39,114 +39,142 @@ function toResult(parsed: ParsedResult): BatchResult {
   return { id: parsed.customId, ...parsed.result };
 }
 
+/** A ProviderBatch from what the job record already knows, so that fetching results costs no status call. */
+export function batchFromShard(shard: ShardRecord): ProviderBatch {
+  return {
+    id: shard.provider_batch_id ?? "",
+    status: shard.status,
+    providerStatus: shard.provider_status ?? "",
+    total: shard.n_requests,
+    completed: shard.completed_requests,
+    failed: shard.failed_requests,
+    inputFileId: shard.input_file_id,
+    outputFileId: shard.output_file_id,
+    errorFileId: shard.error_file_id,
+    error: shard.error,
+    createdAt: null,
+    raw: null,
+  };
+}
+
+/** Where each of a shard's results lies in its spill file, by the request's place in the shard. */
+export interface ShardSpill {
+  path: string;
+  offsets: Float64Array;
+  /** Bytes of each result line, its newline included. */
+  lengths: Uint32Array;
+  succeeded: number;
+}
+
 /**
- * Downloads one shard's results and writes them, one JSON line per request in the order the requests were given,
- * to the shard's results file. The provider's order is arbitrary, so results are placed by custom_id; a request with
- * no record gets one that says why (expired, cancelled, failed).
- *
- * Results are spilled to disk as they arrive, with their place noted in typed arrays, then written out in order
- * from one buffer: the heap holds no per-result objects for longer than a line takes, so memory does not grow
- * with the job and the garbage collector has little to keep.
+ * Downloads one shard's results and spills them to disk as they arrive, noting where each request's result lies;
+ * a request the provider returned nothing for gets a result that says why (expired, cancelled, failed), spilled
+ * after the rest. Nothing per result stays on the heap, so memory does not grow with the job.
  */
-export async function collectShardResults(options: {
+export async function spillShardResults(options: {
   adapter: ProviderAdapter;
   shard: ShardRecord;
   jobDir: string;
-}): Promise<{ succeeded: number; unsuccessful: number }> {
+}): Promise<ShardSpill> {
   const { adapter, shard, jobDir } = options;
   const ids: string[] = [];
   for await (const id of readLines(join(jobDir, shardIdsFile(shard.index)))) ids.push(id);
   const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
-  const offsets = new Float64Array(ids.length).fill(-1);
-  const lengths = new Uint32Array(ids.length);
-  const succeededAt = new Uint8Array(ids.length);
-  const spillPath = join(jobDir, shardSpillFile(shard.index));
-
+  const spill: ShardSpill = {
+    path: join(jobDir, shardSpillFile(shard.index)),
+    offsets: new Float64Array(ids.length).fill(-1),
+    lengths: new Uint32Array(ids.length),
+    succeeded: 0,
+  };
+  const writer = new BatchedLineWriter(spill.path);
+  const place = async (position: number, result: BatchResult) => {
+    const line = JSON.stringify(result);
+    spill.offsets[position] = writer.bytesWritten;
+    spill.lengths[position] = Buffer.byteLength(line) + 1;
+    if (result.status === "succeeded") spill.succeeded += 1;
+    await writer.write(line);
+  };
   try {
-    let spilled = 0;
-    const spill = new LineWriter(spillPath);
-    try {
-      if (shard.provider_batch_id) {
-        const batch = await adapter.getBatch(shard.provider_batch_id);
-        for await (const parsed of adapter.readResults(batch)) {
-          const position = positions.get(parsed.customId);
-          // Unknown IDs cannot belong to this shard; a repeated ID keeps its first record.
-          if (position === undefined || (offsets[position] as number) >= 0) continue;
-          const line = JSON.stringify(toResult(parsed));
-          const bytes = Buffer.byteLength(line);
-          offsets[position] = spilled;
-          lengths[position] = bytes;
-          spilled += bytes + 1;
-          if (parsed.result.status === "succeeded") succeededAt[position] = 1;
-          await spill.write(line);
-        }
+    if (shard.provider_batch_id) {
+      for await (const parsed of adapter.readResults(batchFromShard(shard))) {
+        const position = positions.get(parsed.customId);
+        // Unknown IDs cannot belong to this shard; a repeated ID keeps its first record.
+        if (position === undefined || (spill.offsets[position] as number) >= 0) continue;
+        await place(position, toResult(parsed));
       }
-    } finally {
-      await spill.close();
     }
-
-    const spilledResults = spilled > 0 ? await readFile(spillPath) : Buffer.alloc(0);
-    let succeeded = 0;
-    let unsuccessful = 0;
-    await writeStreamAtomic(join(jobDir, shardResultsFile(shard.index)), async (write) => {
-      const chunk = new ChunkBuilder(write);
-      for (let position = 0; position < ids.length; position += 1) {
-        const offset = offsets[position] as number;
-        if (offset >= 0)
-          chunk.add(spilledResults.subarray(offset, offset + (lengths[position] as number) + 1));
-        else chunk.add(Buffer.from(`${JSON.stringify(missingResult(ids[position] as string, shard))}\n`));
-        if (succeededAt[position] === 1) succeeded += 1;
-        else unsuccessful += 1;
-        await chunk.flushIfFull();
-      }
-      await chunk.flush();
-    });
-    return { succeeded, unsuccessful };
-  } finally {
-    await rm(spillPath, { force: true });
+    for (let position = 0; position < ids.length; position += 1) {
+      if ((spill.offsets[position] as number) < 0)
+        await place(position, missingResult(ids[position] as string, shard));
+    }
+    await writer.close();
+  } catch (error) {
+    await writer.close().catch(() => {});
+    await rm(spill.path, { force: true });
+    throw error;
   }
+  return spill;
 }
 
-/** Gathers small buffers into writes of about 256 KB. */
-class ChunkBuilder {
-  private parts: Buffer[] = [];
-  private size = 0;
-
-  constructor(private readonly write: (chunk: Buffer) => Promise<void>) {}
-
-  add(part: Buffer): void {
-    this.parts.push(part);
-    this.size += part.length;
-  }
-
-  async flushIfFull(): Promise<void> {
-    if (this.size >= 256 * 1024) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.size === 0) return;
-    const chunk = Buffer.concat(this.parts, this.size);
-    this.parts = [];
-    this.size = 0;
-    await this.write(chunk);
-  }
-}
-
-/** The job's results in request order, merged from the per-shard files as serialised JSON, streamed. */
-export async function* mergeShardResults(jobDir: string, shardCount: number): AsyncGenerator<string> {
-  const readers = Array.from({ length: shardCount }, (_, index) =>
-    readLines(join(jobDir, shardResultsFile(index)))[Symbol.asyncIterator](),
-  );
+/**
+ * The job's results in request order, read back from the shards' spill files by the places noted while they
+ * arrived (order.txt says which shard holds each request; within a shard, requests keep their order).
+ */
+export async function* mergeSpilledResults(
+  jobDir: string,
+  spills: readonly ShardSpill[],
+): AsyncGenerator<Buffer> {
+  const files = spills.map((spill) => openSync(spill.path, "r"));
+  const next = new Uint32Array(spills.length);
+  let scratch = Buffer.allocUnsafe(64 * 1024);
   try {
     for await (const line of readLines(join(jobDir, ORDER_FILE))) {
       if (line === "") continue;
-      const reader = readers[Number(line)];
-      const next = reader ? await reader.next() : undefined;
-      if (!next || next.done) throw new Error(`the results of shard ${line} ended early`);
-      yield next.value;
+      const shard = Number(line);
+      const spill = spills[shard];
+      const position = next[shard] as number;
+      next[shard] = position + 1;
+      if (!spill || position >= spill.offsets.length)
+        throw new Error(`the results of shard ${line} ended early`);
+      const length = (spill.lengths[position] as number) - 1;
+      if (length > scratch.length) scratch = Buffer.allocUnsafe(length);
+      readSync(files[shard] as number, scratch, 0, length, spill.offsets[position] as number);
+      yield scratch.subarray(0, length);
     }
   } finally {
-    await Promise.all(readers.map((reader) => reader.return?.(undefined)));
+    for (const file of files) closeSync(file);
+  }
+}
+
+/** Appends lines to a file in writes of about 64 KB, counting the bytes written. */
+class BatchedLineWriter {
+  private readonly writer: LineWriter;
+  private pending: string[] = [];
+  private pendingLength = 0;
+  bytesWritten = 0;
+
+  constructor(path: string) {
+    this.writer = new LineWriter(path);
+  }
+
+  async write(line: string): Promise<void> {
+    this.pending.push(line);
+    this.pendingLength += line.length;
+    this.bytesWritten += Buffer.byteLength(line) + 1;
+    if (this.pendingLength >= 64 * 1024) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join("\n");
+    this.pending = [];
+    this.pendingLength = 0;
+    await this.writer.write(text);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.writer.close();
   }
 }
 
@@ -157,7 +185,7 @@ export async function* unorderedResults(
 ): AsyncGenerator<string> {
   for (const shard of shards) {
     if (!shard.provider_batch_id) continue;
-    const batch = await adapter.getBatch(shard.provider_batch_id);
-    for await (const parsed of adapter.readResults(batch)) yield JSON.stringify(toResult(parsed));
+    for await (const parsed of adapter.readResults(batchFromShard(shard)))
+      yield JSON.stringify(toResult(parsed));
   }
 }

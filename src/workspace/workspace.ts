@@ -161,17 +161,32 @@ export class Workspace {
     return parsed;
   }
 
-  /** Writes the results file atomically from a stream of serialised JSON elements, one element per line. */
-  async writeResults(jobId: string, elements: AsyncIterable<string> | Iterable<string>): Promise<number> {
+  /**
+   * Writes the results file atomically from a stream of serialised JSON elements, one element per line, in writes
+   * of about 64 KB. An element given as a Buffer is copied at once, so the producer may reuse its buffer.
+   */
+  async writeResults(
+    jobId: string,
+    elements: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
+  ): Promise<number> {
     let count = 0;
     await writeStreamAtomic(this.resultsPath(jobId), async (write) => {
-      await write("[");
+      let parts: Buffer[] = [Buffer.from("[")];
+      let size = 1;
       for await (const element of elements) {
-        await write(count === 0 ? "\n" : ",\n");
-        await write(element);
+        const separator = Buffer.from(count === 0 ? "\n" : ",\n");
+        const bytes = typeof element === "string" ? Buffer.from(element) : Buffer.from(element);
+        parts.push(separator, bytes);
+        size += separator.length + bytes.length;
         count += 1;
+        if (size >= 64 * 1024) {
+          await write(Buffer.concat(parts, size));
+          parts = [];
+          size = 0;
+        }
       }
-      await write("\n]\n");
+      parts.push(Buffer.from("\n]\n"));
+      await write(Buffer.concat(parts));
     });
     return count;
   }
