@@ -163,30 +163,34 @@ export class Workspace {
 
   /**
    * Writes the results file atomically from a stream of serialised JSON elements, one element per line, in writes
-   * of about 64 KB. An element given as a Buffer is copied at once, so the producer may reuse its buffer.
+   * of about 256 KB. An element given as a Buffer is copied at once, so the producer may reuse its buffer.
    */
   async writeResults(
     jobId: string,
     elements: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
   ): Promise<number> {
+    const CHUNK = 256 * 1024;
     let count = 0;
     await writeStreamAtomic(this.resultsPath(jobId), async (write) => {
-      let parts: Buffer[] = [Buffer.from("[")];
-      let size = 1;
-      for await (const element of elements) {
-        const separator = Buffer.from(count === 0 ? "\n" : ",\n");
-        const bytes = typeof element === "string" ? Buffer.from(element) : Buffer.from(element);
-        parts.push(separator, bytes);
-        size += separator.length + bytes.length;
-        count += 1;
-        if (size >= 64 * 1024) {
-          await write(Buffer.concat(parts, size));
-          parts = [];
-          size = 0;
+      let chunk = Buffer.allocUnsafe(CHUNK);
+      let used = 0;
+      const append = async (bytes: Buffer) => {
+        if (used + bytes.length > chunk.length) {
+          if (used > 0) await write(chunk.subarray(0, used));
+          chunk = Buffer.allocUnsafe(Math.max(CHUNK, bytes.length));
+          used = 0;
         }
+        used += bytes.copy(chunk, used);
+      };
+      const opening = Buffer.from("[\n");
+      const separator = Buffer.from(",\n");
+      for await (const element of elements) {
+        await append(count === 0 ? opening : separator);
+        await append(typeof element === "string" ? Buffer.from(element) : element);
+        count += 1;
       }
-      parts.push(Buffer.from("\n]\n"));
-      await write(Buffer.concat(parts));
+      await append(Buffer.from(count === 0 ? "[\n]\n" : "\n]\n"));
+      if (used > 0) await write(chunk.subarray(0, used));
     });
     return count;
   }
