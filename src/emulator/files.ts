@@ -4,6 +4,7 @@ export interface StoredFile {
   filename: string;
   purpose: string;
   createdAt: number;
+  /** -1 until counted, for generated files (see FileStore.sizeOf). */
   bytes: number;
   data?: Buffer;
   lines?: () => Iterable<string>;
@@ -27,6 +28,16 @@ export class FileStore {
 
   list(): StoredFile[] {
     return [...this.files.values()];
+  }
+
+  /** The file's size; for generated result files, counted once on first asking. */
+  sizeOf(file: StoredFile): number {
+    if (file.bytes < 0) {
+      let bytes = 0;
+      for (const line of this.contentLines(file)) bytes += Buffer.byteLength(line) + 1;
+      file.bytes = bytes;
+    }
+    return file.bytes;
   }
 
   /** The file's content as lines, without building it as one string. */

@@ -39,11 +39,11 @@ export function openAIErrorBody(status: number, code: string, message: string) {
   return { error: { message, type, param: null, code } };
 }
 
-function fileObject(file: StoredFile) {
+function fileObject(file: StoredFile, bytes: number) {
   return {
     id: file.id,
     object: "file",
-    bytes: file.bytes,
+    bytes,
     created_at: seconds(file.createdAt),
     expires_at: seconds(file.createdAt) + 30 * 24 * 3600,
     filename: file.filename,
@@ -87,7 +87,7 @@ export class OpenAIEmulation implements ProviderEmulation {
     this.router
       .add("POST", "/v1/files", (c) => this.uploadFile(c.request, c.response))
       .add("GET", "/v1/files", (c) => this.listFiles(c.response))
-      .add("GET", "/v1/files/:id", (c) => sendJson(c.response, 200, fileObject(this.file(c.params.id))))
+      .add("GET", "/v1/files/:id", (c) => sendJson(c.response, 200, this.fileObject(this.file(c.params.id))))
       .add("DELETE", "/v1/files/:id", (c) => {
         const file = this.file(c.params.id);
         this.files.delete(file.id);
@@ -129,6 +129,10 @@ export class OpenAIEmulation implements ProviderEmulation {
     return this.batches.size;
   }
 
+  private fileObject(file: StoredFile) {
+    return fileObject(file, this.files.sizeOf(file));
+  }
+
   private file(id: string | undefined): StoredFile {
     const file = id ? this.files.get(id) : undefined;
     if (!file) throw new HttpError(404, "not_found", `No such File object: ${id}`);
@@ -163,11 +167,11 @@ export class OpenAIEmulation implements ProviderEmulation {
       bytes: filePart.data.length,
       data: filePart.data,
     });
-    sendJson(response, 200, fileObject(file));
+    sendJson(response, 200, this.fileObject(file));
   }
 
   private listFiles(response: import("node:http").ServerResponse) {
-    const data = this.files.list().map(fileObject);
+    const data = this.files.list().map((file) => this.fileObject(file));
     sendJson(response, 200, {
       object: "list",
       data,
@@ -264,11 +268,6 @@ export class OpenAIEmulation implements ProviderEmulation {
     const counts = sim.counts(now);
     const finishedAt = now;
     const linesFor = (which: "output" | "error") => () => this.resultLines(batch, which, finishedAt);
-    const bytesFor = (which: "output" | "error") => {
-      let bytes = 0;
-      for (const line of linesFor(which)()) bytes += Buffer.byteLength(line) + 1;
-      return bytes;
-    };
     if (counts.succeeded > 0) {
       batch.outputFileId = makeId("file-");
       this.files.put({
@@ -276,7 +275,7 @@ export class OpenAIEmulation implements ProviderEmulation {
         filename: `${sim.id}_output.jsonl`,
         purpose: "batch_output",
         createdAt: now,
-        bytes: 0,
+        bytes: -1,
         lines: linesFor("output"),
       });
     }
@@ -287,13 +286,9 @@ export class OpenAIEmulation implements ProviderEmulation {
         filename: `${sim.id}_error.jsonl`,
         purpose: "batch_output",
         createdAt: now,
-        bytes: 0,
+        bytes: -1,
         lines: linesFor("error"),
       });
-    }
-    for (const id of [batch.outputFileId, batch.errorFileId]) {
-      const file = id ? this.files.get(id) : undefined;
-      if (file) file.bytes = bytesFor(id === batch.outputFileId ? "output" : "error");
     }
   }
 
