@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Emulator, ManualClock } from "../src/emulator/index.js";
+import { countsFromProgress } from "../src/jobs/progress.js";
 import { retryAfterMs } from "../src/providers/shared/http.js";
 import { errorMessage } from "../src/providers/shared/rest-client.js";
 import { TOGETHER_LIMITS } from "../src/providers/together/adapter.js";
-import { deriveCounts, toProviderBatch } from "../src/providers/together/batch.js";
+import { toProviderBatch } from "../src/providers/together/batch.js";
 import { encodeTogetherLine } from "../src/providers/together/encode.js";
 import { togetherEntry } from "../src/providers/together/entry.js";
-import { countLines, requestCountFromFileName, uploadFileName } from "../src/providers/together/file-name.js";
+import { uploadFileName } from "../src/providers/together/file-name.js";
 import { normaliseTogetherStatus } from "../src/providers/together/status.js";
 
 describe("Together adapter pieces", () => {
@@ -86,39 +87,22 @@ describe("Together adapter pieces", () => {
     expect(TOGETHER_LIMITS.maxBytesPerBatch).toBeLessThanOrEqual(100 * 1024 * 1024);
   });
 
-  it("names uploads so that the request count can be read back", () => {
-    const name = uploadFileName(
-      { jobId: "my.job_1", shardIndex: 3, submissionId: "ab12", attempt: 0 },
-      4_321,
+  it("names uploads after their job, shard and submission", () => {
+    expect(uploadFileName({ jobId: "my.job_1", shardIndex: 3, submissionId: "ab12", attempt: 0 })).toBe(
+      "relay_my.job_1_shard3_ab12.jsonl",
     );
-    expect(name).toBe("relay_my.job_1_shard3_ab12_n4321.jsonl");
-    expect(requestCountFromFileName(name)).toBe(4_321);
-    expect(requestCountFromFileName("batch_input.jsonl")).toBeUndefined();
   });
 
-  it("counts lines with or without a final newline", async () => {
-    const withNewline = join(directory, "a.jsonl");
-    const without = join(directory, "b.jsonl");
-    const empty = join(directory, "c.jsonl");
-    await writeFile(withNewline, "{}\n{}\n{}\n");
-    await writeFile(without, "{}\n{}");
-    await writeFile(empty, "");
-    expect(await countLines(withNewline)).toBe(3);
-    expect(await countLines(without)).toBe(2);
-    expect(await countLines(empty)).toBe(0);
-  });
-
-  it("derives request counts from progress and the error file", () => {
-    expect(deriveCounts("pending", 0, 10, 0)).toEqual({ total: 10, completed: 0, failed: 0 });
-    expect(deriveCounts("in_progress", 40, 10, 0)).toEqual({ total: 10, completed: 4, failed: 0 });
-    expect(deriveCounts("completed", 100, 10, 3)).toEqual({ total: 10, completed: 7, failed: 3 });
+  it("derives request counts from progress and the error file's failures", () => {
+    expect(countsFromProgress("pending", 0, 10, 0)).toEqual({ completed: 0, failed: 0 });
+    expect(countsFromProgress("in_progress", 0.4, 10, 0)).toEqual({ completed: 4, failed: 0 });
+    expect(countsFromProgress("completed", 1, 10, 3)).toEqual({ completed: 7, failed: 3 });
     // Ended early: unprocessed requests count as unsuccessful, as they do once results are read.
-    expect(deriveCounts("expired", 60, 10, 1)).toEqual({ total: 10, completed: 5, failed: 5 });
-    expect(deriveCounts("cancelled", 50, 4, 0)).toEqual({ total: 4, completed: 2, failed: 2 });
-    expect(deriveCounts("failed", 0, 4, 0)).toEqual({ total: 4, completed: 0, failed: 4 });
-    // Total unknown: nothing is invented.
-    expect(deriveCounts("in_progress", 50, 0, 0)).toEqual({ total: 0, completed: 0, failed: 0 });
-    expect(deriveCounts("completed", 100, 0, 2)).toEqual({ total: 0, completed: 0, failed: 2 });
+    expect(countsFromProgress("expired", 0.6, 10, 1)).toEqual({ completed: 5, failed: 5 });
+    expect(countsFromProgress("cancelled", 0.5, 4, 0)).toEqual({ completed: 2, failed: 2 });
+    expect(countsFromProgress("failed", 0, 4, 0)).toEqual({ completed: 0, failed: 4 });
+    // A completed batch is whole whatever its last progress figure said.
+    expect(countsFromProgress("completed", 0.9, 10, 0)).toEqual({ completed: 10, failed: 0 });
   });
 
   it("reads a BatchJob tolerantly and keeps it as raw", () => {
@@ -129,7 +113,7 @@ describe("Together adapter pieces", () => {
       input_file_id: "file-in",
       created_at: "2026-01-01T00:00:00Z",
     };
-    const batch = toProviderBatch(job, { total: 2, completed: 0, failed: 2 });
+    const batch = toProviderBatch(job, 2);
     expect(batch).toMatchObject({
       id: job.id,
       status: "failed",
@@ -143,10 +127,14 @@ describe("Together adapter pieces", () => {
     });
     const queueFull = toProviderBatch(
       { ...job, error: "Enqueued token limit reached for model m; try again later" },
-      { total: 2, completed: 0, failed: 2 },
+      2,
     );
     expect(queueFull.error?.code).toBe("token_limit_exceeded");
-    expect(toProviderBatch({ id: "x" }, { total: 0, completed: 0, failed: 0 })).toMatchObject({
+    expect(toProviderBatch({ id: "x", status: "IN_PROGRESS", progress: 25 })).toMatchObject({
+      progress: 0.25,
+      failed: 0,
+    });
+    expect(toProviderBatch({ id: "x" })).toMatchObject({
       status: "in_progress",
       providerStatus: "UNKNOWN",
       error: null,

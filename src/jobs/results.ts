@@ -52,6 +52,7 @@ export function batchFromShard(shard: ShardRecord): ProviderBatch {
     outputFileId: shard.output_file_id,
     errorFileId: shard.error_file_id,
     error: shard.error,
+    progress: null,
     createdAt: null,
     raw: null,
   };

@@ -9,6 +9,7 @@ import {
 } from "../providers/types.js";
 import { nowIso, type ShardRecord } from "../workspace/job-record.js";
 import { shardFile } from "./plan.js";
+import { countsFromProgress } from "./progress.js";
 import type { JobHandle } from "./record.js";
 
 const CREATE_ATTEMPTS = 4;
@@ -21,8 +22,12 @@ export function applyBatch(shard: ShardRecord, batch: ProviderBatch): void {
   shard.state = "created";
   shard.status = batch.status;
   shard.provider_status = batch.providerStatus;
-  shard.completed_requests = batch.completed;
-  shard.failed_requests = batch.failed;
+  const counts =
+    batch.progress === null
+      ? batch
+      : countsFromProgress(batch.status, batch.progress, shard.n_requests, batch.failed);
+  shard.completed_requests = counts.completed;
+  shard.failed_requests = counts.failed;
   shard.output_file_id = batch.outputFileId;
   shard.error_file_id = batch.errorFileId;
   shard.input_file_id ??= batch.inputFileId;

@@ -51,6 +51,12 @@ export interface ProviderBatch {
   errorFileId: string | null;
   /** Why the batch as a whole failed, if it did. */
   error: { code?: string; message: string } | null;
+  /**
+   * For providers that report progress instead of request counts (Together): the share of requests processed,
+   * 0 to 1, with `failed` the failures known so far; Relay turns it into counts with the shard's request count.
+   * Null when `total`, `completed` and `failed` are the provider's own counts.
+   */
+  progress: number | null;
   createdAt: number | null;
   raw: unknown;
 }

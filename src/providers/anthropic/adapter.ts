@@ -56,6 +56,7 @@ export function toProviderBatch(batch: MessageBatch): ProviderBatch {
     outputFileId: null,
     errorFileId: null,
     error: null,
+    progress: null,
     createdAt: Number.isNaN(createdAt) ? null : createdAt,
     raw: batch,
   };

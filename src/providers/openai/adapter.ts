@@ -85,6 +85,7 @@ export function toProviderBatch(
     outputFileId: batch.output_file_id ?? null,
     errorFileId: batch.error_file_id ?? null,
     error,
+    progress: null,
     createdAt: typeof batch.created_at === "number" ? batch.created_at * 1000 : null,
     raw: batch,
   };

@@ -17,9 +17,9 @@ import {
   type ResolvedProviderConfig,
   type ShardTags,
 } from "../types.js";
-import { deriveCounts, hasEnded, jobStatusOf, progressOf, toProviderBatch } from "./batch.js";
+import { hasEnded, toProviderBatch } from "./batch.js";
 import { CHAT_COMPLETIONS, encodeTogetherLine } from "./encode.js";
-import { countLines, requestCountFromFileName, uploadFileName } from "./file-name.js";
+import { uploadFileName } from "./file-name.js";
 import { normaliseTogetherStatus } from "./status.js";
 import { uploadBatchFile } from "./upload.js";
 
@@ -46,8 +46,6 @@ export class TogetherAdapter implements ProviderAdapter {
   readonly limits = TOGETHER_LIMITS;
   readonly defaultEndpoint = CHAT_COMPLETIONS;
   private readonly client: RestClient;
-  /** Request count per input file ID. Only a cache: the provider can always tell again (see file-name.ts). */
-  private readonly totals = new Map<string, number>();
   /** Failed requests per error file ID; an error file does not change once its batch has ended. */
   private readonly failures = new Map<string, number>();
 
@@ -86,10 +84,7 @@ export class TogetherAdapter implements ProviderAdapter {
 
   async uploadShard(shardPath: string, tags: ShardTags): Promise<string> {
     try {
-      const count = await countLines(shardPath);
-      const fileId = await uploadBatchFile(this.client, shardPath, uploadFileName(tags, count));
-      this.totals.set(fileId, count);
-      return fileId;
+      return await uploadBatchFile(this.client, shardPath, uploadFileName(tags));
     } catch (error) {
       throw toProviderError(this.name, "uploading the request file", error);
     }
@@ -126,7 +121,6 @@ export class TogetherAdapter implements ProviderAdapter {
   async findBatch(lookup: BatchLookup): Promise<ProviderBatch | null> {
     const fileId = lookup.inputFileId;
     if (!fileId) return null;
-    if (lookup.nRequests > 0 && !this.totals.has(fileId)) this.totals.set(fileId, lookup.nRequests);
     let list: unknown;
     try {
       list = await this.client.call("GET", "/batches", { retry: true });
@@ -214,28 +208,9 @@ export class TogetherAdapter implements ProviderAdapter {
   }
 
   private async describe(job: JsonObject): Promise<ProviderBatch> {
-    const inputFileId = asString(job.input_file_id);
     const errorFileId = asString(job.error_file_id);
-    const total = inputFileId ? await this.requestCount(inputFileId) : 0;
-    const failed = hasEnded(job) && errorFileId ? await this.failedRequests(errorFileId) : 0;
-    return toProviderBatch(job, deriveCounts(jobStatusOf(job).status, progressOf(job), total, failed));
-  }
-
-  /** The request count of an input file, from the name it was uploaded under; 0 when unknown. */
-  private async requestCount(fileId: string): Promise<number> {
-    const known = this.totals.get(fileId);
-    if (known !== undefined) return known;
-    try {
-      const file = asObject(
-        await this.client.call("GET", `/files/${encodeURIComponent(fileId)}`, { retry: true }),
-      );
-      const count = requestCountFromFileName(asString(file?.filename) ?? "") ?? 0;
-      this.totals.set(fileId, count);
-      return count;
-    } catch {
-      // Counts are informative; a status check must not fail for them. Results give exact counts later.
-      return 0;
-    }
+    const failures = hasEnded(job) && errorFileId ? await this.failedRequests(errorFileId) : 0;
+    return toProviderBatch(job, failures);
   }
 
   /** Failures recorded in an ended batch's error file (expired or cancelled requests are not failures). */

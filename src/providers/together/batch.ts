@@ -3,40 +3,17 @@ import { asNumber, asString, type JsonObject } from "../shared/json.js";
 import type { ProviderBatch } from "../types.js";
 import { normaliseTogetherStatus } from "./status.js";
 
-export interface RequestCounts {
-  total: number;
-  completed: number;
-  failed: number;
-}
-
-/**
- * Request counts from what Together reports: `progress` (0–100) of a batch of `total` requests, and, once the
- * batch has ended, how many records of its error file are failures.
- * - While it runs, every processed request counts as completed: which ones failed is only known at the end.
- * - Once it has ended, completed = processed − failed and failed = everything else (failed, expired, cancelled),
- *   the same split Relay records when it reads the results, so the counts do not jump at retrieval.
- * With `total` unknown (0) only the failures are known; the exact counts arrive with the results.
- */
-export function deriveCounts(
-  status: JobStatus,
-  progress: number | undefined,
-  total: number,
-  failedRecords: number,
-): RequestCounts {
-  const fraction = status === "completed" ? 1 : Math.min(100, Math.max(0, progress ?? 0)) / 100;
-  const processed = Math.round(total * fraction);
-  if (!isFinished(status)) return { total, completed: processed, failed: 0 };
-  const completed = Math.max(0, processed - failedRecords);
-  return { total, completed, failed: total > 0 ? total - completed : failedRecords };
-}
-
 export function jobStatusOf(job: JsonObject): { status: JobStatus; providerStatus: string } {
   const providerStatus = asString(job.status) ?? "UNKNOWN";
   return { status: normaliseTogetherStatus(providerStatus), providerStatus };
 }
 
-/** A Together BatchJob as Relay sees it; `raw` keeps the object unchanged. */
-export function toProviderBatch(job: JsonObject, counts: RequestCounts): ProviderBatch {
+/**
+ * A Together BatchJob as Relay sees it; `raw` keeps the object unchanged. Together reports `progress` (0–100), not
+ * request counts: Relay derives them from it and the shard's request count (see ProviderBatch.progress), with
+ * `failures` read from the error file once the batch has ended.
+ */
+export function toProviderBatch(job: JsonObject, failures = 0): ProviderBatch {
   const { status, providerStatus } = jobStatusOf(job);
   const createdAt = Date.parse(asString(job.created_at) ?? "");
   const message = asString(job.error);
@@ -44,7 +21,10 @@ export function toProviderBatch(job: JsonObject, counts: RequestCounts): Provide
     id: asString(job.id) ?? "",
     status,
     providerStatus,
-    ...counts,
+    total: 0,
+    completed: 0,
+    failed: failures,
+    progress: status === "completed" ? 1 : Math.min(100, Math.max(0, asNumber(job.progress) ?? 0)) / 100,
     inputFileId: asString(job.input_file_id) ?? null,
     outputFileId: asString(job.output_file_id) || null,
     errorFileId: asString(job.error_file_id) || null,
@@ -52,10 +32,6 @@ export function toProviderBatch(job: JsonObject, counts: RequestCounts): Provide
     createdAt: Number.isNaN(createdAt) ? null : createdAt,
     raw: job,
   };
-}
-
-export function progressOf(job: JsonObject): number | undefined {
-  return asNumber(job.progress);
 }
 
 export function hasEnded(job: JsonObject): boolean {
