@@ -63,9 +63,15 @@ describe("OpenAI round trip through the emulator", () => {
       expect(result.finishReason).toBe("stop");
       expect((result.raw as { custom_id: string }).custom_id).toBe(result.id);
     }
-    // The emulator lists results out of order; Relay restored the order, which the raw file did not have.
-    const sentBody = harness.emulator.requestLog.filter((entry) => entry.path.endsWith("/content"));
-    expect(sentBody.length).toBeGreaterThan(0);
+    // The provider's output file lists the results out of order; Relay restored the order.
+    const batch = [...harness.emulator.openai.batches.values()][0];
+    const output = harness.emulator.openai.files.get(batch?.outputFileId ?? "");
+    if (!output) throw new Error("the batch has no output file");
+    const fileOrder = [...harness.emulator.openai.files.contentLines(output)].map(
+      (line) => (JSON.parse(line) as { custom_id: string }).custom_id,
+    );
+    expect([...fileOrder].sort()).toEqual(requests.map((request) => request.id).sort());
+    expect(fileOrder).not.toEqual(requests.map((request) => request.id));
   });
 
   it("sends chat-completions lines by default and Responses-API lines when asked", async () => {

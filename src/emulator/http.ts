@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
 
 export type Handler = (context: RouteContext) => Promise<void> | void;
 
@@ -152,8 +151,4 @@ export async function sendLines(
     }
   }
   response.end();
-}
-
-export function pipeTo(response: ServerResponse, stream: Readable): void {
-  stream.pipe(response);
 }

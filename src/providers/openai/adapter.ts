@@ -58,10 +58,7 @@ export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
   );
 }
 
-export function toProviderBatch(
-  batch: Batch,
-  normalise: (status: string) => "pending" | ReturnType<typeof normaliseOpenAIStatus>,
-): ProviderBatch {
+export function toProviderBatch(batch: Batch): ProviderBatch {
   const errors = batch.errors?.data ?? [];
   const first = errors[0];
   const error =
@@ -76,7 +73,7 @@ export function toProviderBatch(
       : null;
   return {
     id: batch.id,
-    status: normalise(batch.status),
+    status: normaliseOpenAIStatus(batch.status),
     providerStatus: batch.status,
     total: batch.request_counts?.total ?? 0,
     completed: batch.request_counts?.completed ?? 0,
@@ -173,23 +170,17 @@ export class OpenAIAdapter implements ProviderAdapter {
         },
         { maxRetries: 0 },
       );
-      return toProviderBatch(batch, normaliseOpenAIStatus);
+      return toProviderBatch(batch);
     } catch (error) {
       throw classifyCreateError(this.name, error);
     }
   }
 
   async findBatch({ tags, since }: BatchLookup): Promise<ProviderBatch | null> {
-    try {
-      // The list is newest first; stop once past the time the create call was sent (with slack for clock skew).
-      for await (const batch of this.client.batches.list({ limit: 100 })) {
-        if (matchesTags(batch.metadata, tags)) return toProviderBatch(batch, normaliseOpenAIStatus);
-        if (batch.created_at * 1000 < since - 10 * 60_000) break;
-      }
-      return null;
-    } catch (error) {
-      throw toProviderError(this.name, "listing batches", error);
+    for await (const batch of this.batchesSince(since)) {
+      if (matchesTags(batch.metadata, tags)) return toProviderBatch(batch);
     }
+    return null;
   }
 
   async getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
@@ -197,22 +188,29 @@ export class OpenAIAdapter implements ProviderAdapter {
     const found = new Map<string, ProviderBatch>();
     // Past a page more than the batches wanted, asking for the rest one by one is cheaper than paging on.
     let budget = 100 * (Math.ceil(wanted.size / 100) + 1);
-    try {
-      for await (const batch of this.client.batches.list({ limit: 100 })) {
-        if (wanted.has(batch.id)) found.set(batch.id, toProviderBatch(batch, normaliseOpenAIStatus));
-        budget -= 1;
-        if (found.size === wanted.size || budget === 0 || batch.created_at * 1000 < since - 10 * 60_000)
-          break;
-      }
-    } catch (error) {
-      throw toProviderError(this.name, "listing batches", error);
+    for await (const batch of this.batchesSince(since)) {
+      if (wanted.has(batch.id)) found.set(batch.id, toProviderBatch(batch));
+      budget -= 1;
+      if (found.size === wanted.size || budget === 0) break;
     }
     return found;
   }
 
+  /** The account's batches, newest first, down to the first one created before `since` (with slack for skew). */
+  private async *batchesSince(since: number): AsyncGenerator<Batch> {
+    try {
+      for await (const batch of this.client.batches.list({ limit: 100 })) {
+        yield batch;
+        if (batch.created_at * 1000 < since - 10 * 60_000) return;
+      }
+    } catch (error) {
+      throw toProviderError(this.name, "listing batches", error);
+    }
+  }
+
   async getBatch(batchId: string): Promise<ProviderBatch> {
     try {
-      return toProviderBatch(await this.client.batches.retrieve(batchId), normaliseOpenAIStatus);
+      return toProviderBatch(await this.client.batches.retrieve(batchId));
     } catch (error) {
       throw toProviderError(this.name, `reading batch ${batchId}`, error);
     }
@@ -220,7 +218,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async cancelBatch(batchId: string): Promise<ProviderBatch> {
     try {
-      return toProviderBatch(await this.client.batches.cancel(batchId), normaliseOpenAIStatus);
+      return toProviderBatch(await this.client.batches.cancel(batchId));
     } catch (error) {
       throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
     }
