@@ -188,7 +188,7 @@ export class RelayClient {
 
       const record = newJobRecord({
         jobId,
-        provider: adapter.name,
+        provider: providerEntry(options.provider).name,
         description: options.description ?? "",
         endpoint,
         plan,
@@ -352,7 +352,7 @@ export class RelayClient {
 
   /** The provider's limits, lowered where the configuration asks for smaller batches. */
   private limitsFor(adapter: ProviderAdapter): ProviderLimits {
-    const config = this.providerConfigs[adapter.name];
+    const config = this.providerConfigs[adapter.name as ProviderName];
     const lower = (limit: number, wanted: number | undefined) =>
       wanted !== undefined && Number.isInteger(wanted) && wanted > 0 ? Math.min(limit, wanted) : limit;
     return {
@@ -363,7 +363,7 @@ export class RelayClient {
   }
 
   private budgetFor(adapter: ProviderAdapter): TokenBudget | undefined {
-    return tokenBudget(this.providerConfigs[adapter.name]?.enqueuedTokenBudget);
+    return tokenBudget(this.providerConfigs[adapter.name as ProviderName]?.enqueuedTokenBudget);
   }
 
   /** The records of every other job in the workspace (a corrupt record is skipped here: it is reported elsewhere). */

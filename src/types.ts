@@ -1,7 +1,7 @@
-/** Providers Relay can send batches to. */
-export type ProviderName = "openai" | "anthropic" | "together";
+import type { PROVIDER_ENTRIES } from "./providers/index.js";
 
-export const PROVIDER_NAMES: readonly ProviderName[] = ["openai", "anthropic", "together"];
+/** Providers Relay can send batches to (one per entry in providers/index.ts). */
+export type ProviderName = (typeof PROVIDER_ENTRIES)[number]["name"];
 
 /** One message of a multi-turn conversation. */
 export interface ChatMessage {

@@ -116,7 +116,7 @@ describe("AnthropicAdapter against the emulator", () => {
     const requests = ["a", "b", "c"].map((id) => ({ id, model: MODEL, prompt: `prompt ${id}` }));
     const job = await client.submitBatch({ requests, jobId: "lost-answer", provider: "anthropic" });
     expect(emulator.batchCount("anthropic")).toBe(1);
-    expect(job.providerBatchIds).toEqual([emulator.anthropic.lastCreated?.id]);
+    expect(job.providerBatchIds).toEqual([emulator.providers.anthropic.lastCreated?.id]);
     expect(job.status).toBe("in_progress");
   });
 

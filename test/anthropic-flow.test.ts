@@ -49,7 +49,7 @@ describe("Relay with Anthropic, end to end through the emulator", () => {
       providerStatus: "in_progress",
       nRequests: 5,
     });
-    expect(job.providerBatchIds).toEqual([emulator.anthropic.lastCreated?.id]);
+    expect(job.providerBatchIds).toEqual([emulator.providers.anthropic.lastCreated?.id]);
 
     clock.advance(60_000);
     // Every other request has finished, but one never does: the batch runs until it expires.
@@ -174,7 +174,7 @@ describe("Relay with Anthropic, end to end through the emulator", () => {
       },
     ];
     await client.submitBatch({ requests, jobId: "encoding", provider: "anthropic" });
-    expect(harness.emulator.anthropic.lastCreated?.requests).toEqual([
+    expect(harness.emulator.providers.anthropic.lastCreated?.requests).toEqual([
       {
         custom_id: "plain",
         params: {

@@ -1,27 +1,17 @@
 /**
  * The conformance suite: every provider adapter, driven through the emulator over real HTTP, must behave the same
- * way here. A provider that does not pass it is not supported. Adding a provider means adding it to PROVIDERS.
+ * way here. A provider that does not pass it is not supported. Every registered provider runs it.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BatchResult, type JobStatus, supportedProviders } from "../src/index.js";
-import type { ProviderName } from "../src/types.js";
-import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
+import { providerEntry } from "../src/providers/registry.js";
+import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness } from "./support/harness.js";
 import { relay } from "./support/relay-process.js";
 
-const PROVIDERS: Record<ProviderName, { model: string; envPrefix: string }> = {
-  openai: { model: "gpt-4o-mini", envPrefix: "OPENAI" },
-  anthropic: { model: "claude-sonnet-4-5", envPrefix: "ANTHROPIC" },
-  together: { model: "meta-llama/Llama-3.3-70B-Instruct-Turbo", envPrefix: "TOGETHER" },
-};
-
-it("every registered provider is in the conformance suite, and every provider in the suite is registered", () => {
-  expect([...supportedProviders()].sort()).toEqual(Object.keys(PROVIDERS).sort());
-});
-
 describe.each(supportedProviders())("conformance: %s", (provider) => {
-  const { model, envPrefix } = PROVIDERS[provider];
+  const model = providerEntry(provider).demoModel;
   let harness: Harness;
   beforeEach(async () => {
     harness = await startHarness();
@@ -131,11 +121,7 @@ describe.each(supportedProviders())("conformance: %s", (provider) => {
   it("lets a second process pick the job up from the workspace", async () => {
     await harness.client().submitBatch({ requests: requests(3), jobId: "handover", provider });
     harness.clock.advance(ENOUGH_TIME_MS);
-    const env = {
-      [`${envPrefix}_API_KEY`]: TEST_KEYS[provider],
-      [`${envPrefix}_BASE_URL`]: harness.emulator.baseURL(provider),
-      RELAY_DIRECTORY: harness.directory,
-    };
+    const env = harness.env(provider);
     const status = await relay(["status", "handover"], env);
     expect(status.stdout).toContain("handover: completed");
     expect(status.stdout).toContain("3/3 done");
@@ -174,11 +160,7 @@ describe.each(supportedProviders())("conformance: %s", (provider) => {
         .map((request) => JSON.stringify(request))
         .join("\n"),
     );
-    const env = {
-      [`${envPrefix}_API_KEY`]: TEST_KEYS[provider],
-      [`${envPrefix}_BASE_URL`]: harness.emulator.baseURL(provider),
-      RELAY_DIRECTORY: harness.directory,
-    };
+    const env = harness.env(provider);
     const submitted = await relay(["submit", file, "--job", "from-file", "--provider", provider], env);
     expect(submitted.stderr).toBe("");
     expect(harness.emulator.batchCount(provider)).toBe(1);

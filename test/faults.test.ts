@@ -94,7 +94,7 @@ describe("network faults on status and download are survived", () => {
       provider: "openai",
     });
     expect(harness.emulator.batchCount("openai")).toBe(1);
-    expect(job.providerBatchIds).toEqual([[...harness.emulator.openai.batches.keys()][0]]);
+    expect(job.providerBatchIds).toEqual([[...harness.emulator.providers.openai.batches.keys()][0]]);
     const creates = harness.emulator.requestLog.filter(
       (entry) => entry.method === "POST" && entry.path.endsWith("/batches"),
     );

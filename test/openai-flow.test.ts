@@ -64,10 +64,10 @@ describe("OpenAI round trip through the emulator", () => {
       expect((result.raw as { custom_id: string }).custom_id).toBe(result.id);
     }
     // The provider's output file lists the results out of order; Relay restored the order.
-    const batch = [...harness.emulator.openai.batches.values()][0];
-    const output = harness.emulator.openai.files.get(batch?.outputFileId ?? "");
+    const batch = [...harness.emulator.providers.openai.batches.values()][0];
+    const output = harness.emulator.providers.openai.files.get(batch?.outputFileId ?? "");
     if (!output) throw new Error("the batch has no output file");
-    const fileOrder = [...harness.emulator.openai.files.contentLines(output)].map(
+    const fileOrder = [...harness.emulator.providers.openai.files.contentLines(output)].map(
       (line) => (JSON.parse(line) as { custom_id: string }).custom_id,
     );
     expect([...fileOrder].sort()).toEqual(requests.map((request) => request.id).sort());
@@ -104,7 +104,9 @@ describe("OpenAI round trip through the emulator", () => {
       provider: "openai",
       endpoint: "/v1/responses",
     });
-    const uploaded = harness.emulator.openai.files.list().filter((file) => file.purpose === "batch");
+    const uploaded = harness.emulator.providers.openai.files
+      .list()
+      .filter((file) => file.purpose === "batch");
     const lines = uploaded.map((file) => JSON.parse(file.data?.toString("utf8").trim() ?? "{}"));
     expect(lines[0]).toEqual({
       custom_id: "a",
@@ -177,7 +179,7 @@ describe("OpenAI round trip through the emulator", () => {
     harness.clock.advance(ENOUGH_TIME_MS);
     const job = await client.monitorBatch("all-failed");
     expect(job.status).toBe("completed");
-    const batch = harness.emulator.openai.batches.values().next().value;
+    const batch = harness.emulator.providers.openai.batches.values().next().value;
     expect(batch?.outputFileId).toBeUndefined();
     const results = await client.retrieveBatchResults("all-failed");
     expect(results.map((result) => result.status)).toEqual(["failed", "failed"]);

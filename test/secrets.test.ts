@@ -3,15 +3,9 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RelayClient, supportedProviders } from "../src/index.js";
-import type { ProviderName } from "../src/types.js";
+import { providerEntry } from "../src/providers/registry.js";
 import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
 import { relay } from "./support/relay-process.js";
-
-const MODELS: Record<ProviderName, string> = {
-  openai: "gpt-4o-mini",
-  anthropic: "claude-sonnet-4-5",
-  together: "meta-llama/Llama-3-8b",
-};
 
 /** Every way an error can be shown: message, stack, util.inspect (with causes) and JSON. */
 function renderError(error: unknown): string {
@@ -52,7 +46,7 @@ describe("API keys never reach the workspace, logs, error messages or thrown obj
           [provider]: { apiKey: key, baseURL: harness.emulator.baseURL(provider), maxRetries: 0 },
         },
       });
-      const requests = exampleRequests(3, MODELS[provider]);
+      const requests = exampleRequests(3, providerEntry(provider).demoModel);
       await capture(() => client.submitBatch({ requests, jobId: "ok", provider }));
       harness.clock.advance(ENOUGH_TIME_MS);
       await capture(() => client.monitorBatch("ok"));
@@ -81,12 +75,7 @@ describe("API keys never reach the workspace, logs, error messages or thrown obj
       await capture(() => unreachable.monitorBatch("ok"));
 
       // The CLI, with the key in the environment, printing errors and results.
-      const envName = { openai: "OPENAI", anthropic: "ANTHROPIC", together: "TOGETHER" }[provider];
-      const env = {
-        [`${envName}_API_KEY`]: key,
-        [`${envName}_BASE_URL`]: harness.emulator.baseURL(provider),
-        RELAY_DIRECTORY: harness.directory,
-      };
+      const env = harness.env(provider);
       const file = join(harness.directory, "requests.jsonl");
       await writeFile(file, requests.map((request) => JSON.stringify(request)).join("\n"));
       for (const args of [

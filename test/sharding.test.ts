@@ -56,7 +56,7 @@ describe("a job split over several provider batches", () => {
       model: index % 3 === 0 ? "gpt-4o" : "gpt-4o-mini",
     }));
     await client.submitBatch({ requests, jobId: "models", provider: "openai" });
-    const batches = [...harness.emulator.openai.batches.values()];
+    const batches = [...harness.emulator.providers.openai.batches.values()];
     expect(batches.map((batch) => batch.sim.requests.map((request) => request.customId)).sort()).toEqual([
       ["req-1", "req-4", "req-7"],
       ["req-2", "req-3", "req-5", "req-6"],
@@ -79,14 +79,14 @@ describe("a job split over several provider batches", () => {
     const record = await client.getJob("bytes");
     expect(record?.shards.length).toBe(3);
     for (const shard of record?.shards ?? []) expect(shard.bytes).toBeLessThanOrEqual(5_000);
-    const uploads = harness.emulator.openai.files.list().filter((file) => file.purpose === "batch");
+    const uploads = harness.emulator.providers.openai.files.list().filter((file) => file.purpose === "batch");
     for (const file of uploads) expect(file.bytes).toBeLessThanOrEqual(5_000);
   });
 
   it("submits a shard again when the provider refuses it with token_limit_exceeded, losing nothing", async () => {
     const client = clientWith({ maxRequestsPerBatch: 2 }, { requeueDelayMs: 0 });
     // Room for one batch of two requests at a time.
-    harness.emulator.openai.enqueuedTokenLimit = 20;
+    harness.emulator.providers.openai.enqueuedTokenLimit = 20;
     const requests = exampleRequests(6);
     await client.submitBatch({ requests, jobId: "budget", provider: "openai" });
     harness.clock.advance(600);
@@ -107,7 +107,7 @@ describe("a job split over several provider batches", () => {
     expect(results.map((result) => [result.id, result.status])).toEqual(
       requests.map((request) => [request.id, "succeeded"]),
     );
-    const refused = [...harness.emulator.openai.batches.values()].filter(
+    const refused = [...harness.emulator.providers.openai.batches.values()].filter(
       (batch) => batch.sim.validationError,
     );
     expect(refused.length).toBeGreaterThan(0);
@@ -117,7 +117,7 @@ describe("a job split over several provider batches", () => {
   it("keeps the workspace's running batches within an enqueued-token budget, across jobs, submitting the rest as room frees", async () => {
     // About 24 estimated tokens a request: shards of two requests (48) fit a budget of 100 twice, not three times.
     const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 100 });
-    harness.emulator.openai.enqueuedTokenLimit = 36; // the emulator's own count is lower; two shards fit it exactly
+    harness.emulator.providers.openai.enqueuedTokenLimit = 36; // the emulator's own count is lower; two shards fit it exactly
     await client.submitBatch({ requests: exampleRequests(6), jobId: "first", provider: "openai" });
     expect(harness.emulator.batchCount("openai")).toBe(2);
     const record = await client.getJob("first");
@@ -142,7 +142,7 @@ describe("a job split over several provider batches", () => {
     }
     expect((await client.monitorBatch("first")).status).toBe("completed");
     expect((await client.monitorBatch("second")).status).toBe("completed");
-    const refused = [...harness.emulator.openai.batches.values()].filter(
+    const refused = [...harness.emulator.providers.openai.batches.values()].filter(
       (batch) => batch.sim.validationError,
     );
     expect(refused).toEqual([]);

@@ -7,12 +7,13 @@ import { Emulator, ManualClock } from "../src/emulator/index.js";
 import { countsFromProgress } from "../src/jobs/progress.js";
 import { retryAfterMs } from "../src/providers/shared/http.js";
 import { errorMessage } from "../src/providers/shared/rest-client.js";
-import { TOGETHER_LIMITS } from "../src/providers/together/adapter.js";
 import { toProviderBatch } from "../src/providers/together/batch.js";
 import { encodeTogetherLine } from "../src/providers/together/encode.js";
 import { togetherEntry } from "../src/providers/together/entry.js";
 import { uploadFileName } from "../src/providers/together/file-name.js";
 import { normaliseTogetherStatus } from "../src/providers/together/status.js";
+
+const TOGETHER_LIMITS = togetherEntry.limits;
 
 describe("Together adapter pieces", () => {
   let directory: string;
@@ -196,6 +197,7 @@ describe("TogetherAdapter against the emulator", () => {
       apiKey: "tg-key",
       baseURL: emulator.baseURL("together"),
       endpoint: undefined,
+      env: {},
       timeoutMs: 10_000,
       maxRetries: 0,
     });

@@ -53,7 +53,7 @@ describe("Relay with Together through the emulator", () => {
 
     // The lines Together received: {custom_id, body} with the system prompt first and max_tokens.
     const record = await client.getJob("tg-1");
-    const inputFile = harness.emulator.together.files.get(record?.shards[0]?.input_file_id ?? "");
+    const inputFile = harness.emulator.providers.together.files.get(record?.shards[0]?.input_file_id ?? "");
     expect(inputFile.filename).toMatch(/^relay_tg-1_shard0_\w+\.jsonl$/);
     const lines = (inputFile.data?.toString("utf8") ?? "")
       .trim()
@@ -366,7 +366,7 @@ describe("Together under network faults", () => {
     // Sent once, then looked up in the list rather than sent again.
     expect(statuses(/^\/together\/v1\/batches$/, "POST")).toHaveLength(1);
     expect(statuses(/^\/together\/v1\/batches$/, "GET")).toEqual([200]);
-    expect(job.providerBatchIds).toEqual([...harness.emulator.together.batches.keys()]);
+    expect(job.providerBatchIds).toEqual([...harness.emulator.providers.together.batches.keys()]);
     await finish(client, "tg-lost", 3);
   });
 

@@ -60,7 +60,7 @@ describe("the workspace", () => {
     // A batch that exists at the provider, tracked by a record the Python Relay wrote.
     const sdkClient = harness.client();
     await sdkClient.submitBatch({ requests: exampleRequests(2), jobId: "seed-source", provider: "openai" });
-    const batchId = [...emulator.openai.batches.keys()][0];
+    const batchId = [...emulator.providers.openai.batches.keys()][0];
     const python = await mkdtemp(join(tmpdir(), "relay-python-"));
     try {
       await writeFile(

@@ -1,13 +1,8 @@
 import { RelayClient } from "../client.js";
 import { Emulator } from "../emulator/index.js";
+import { providerEntry } from "../providers/registry.js";
 import type { BatchRequest, ProviderName } from "../types.js";
 import { resultSummary, statusLine } from "./format.js";
-
-const DEMO_MODELS: Record<ProviderName, string> = {
-  openai: "gpt-4o-mini",
-  anthropic: "claude-sonnet-4-5",
-  together: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-};
 
 /** The README's quick start, run end to end against the built-in emulator: no keys, no network. */
 export async function runDemo(options: {
@@ -25,7 +20,7 @@ export async function runDemo(options: {
       directory,
       providers: { [provider]: { apiKey: "emulator-demo-key", baseURL: emulator.baseURL(provider) } },
     });
-    const model = DEMO_MODELS[provider];
+    const model = providerEntry(provider).demoModel;
     const requests: BatchRequest[] = [
       {
         id: "req-1",

@@ -5,7 +5,8 @@ import { RelayClient } from "../client.js";
 import { Emulator } from "../emulator/index.js";
 import { RelayError } from "../errors.js";
 import { readRequestsFile } from "../input/jsonl.js";
-import { PROVIDER_NAMES, type ProviderName } from "../types.js";
+import { PROVIDER_NAMES, providerEntries } from "../providers/registry.js";
+import type { ProviderName } from "../types.js";
 import { runDemo } from "./demo.js";
 import { resultSummary, statusLine } from "./format.js";
 
@@ -32,8 +33,10 @@ Options:
   -d, --directory DIR   Workspace directory (default: $RELAY_DIRECTORY or ./relay_jobs)
   -h, --help            Show this help
 
-Keys and endpoints come from the usual environment variables: OPENAI_API_KEY / OPENAI_BASE_URL,
-ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, TOGETHER_API_KEY / TOGETHER_BASE_URL.`;
+Keys and endpoints come from the usual environment variables:
+${providerEntries()
+  .map((entry) => `  ${entry.name.padEnd(10)} ${entry.apiKeyEnv} / ${entry.baseURLEnv}`)
+  .join("\n")}`;
 
 const OPTIONS = {
   directory: { type: "string", short: "d" },

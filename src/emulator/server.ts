@@ -1,15 +1,15 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AnthropicEmulation } from "./anthropic/emulation.js";
+import { providerEntries, providerEntry } from "../providers/registry.js";
+import type { ProviderName } from "../types.js";
 import { type EmulatorClock, realClock } from "./clock.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
 import { type BatchTiming, DEFAULT_TIMING } from "./engine.js";
 import { fateFromText, type RequestFate } from "./fates.js";
 import { FaultInjector } from "./faults.js";
 import { HttpError, sendJson } from "./http.js";
-import { OpenAIEmulation } from "./openai/emulation.js";
-import { TogetherEmulation } from "./together/emulation.js";
+import { EMULATIONS, type Emulations } from "./registry.js";
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -27,21 +27,21 @@ export interface RequestLogEntry {
 
 /**
  * A local HTTP server that speaks the providers' batch APIs, for tests and for trying Relay without keys.
- * Each provider lives under its own prefix: `<url>/openai/v1`, `<url>/anthropic`, `<url>/together/v1`.
+ * Each provider lives under its own name (`<url>/openai/…`, `<url>/anthropic/…`); `baseURL(name)` is what to give
+ * its SDK or Relay.
  */
 export class Emulator {
   readonly faults = new FaultInjector();
   readonly clock: EmulatorClock;
   readonly timing: BatchTiming;
-  readonly openai: OpenAIEmulation;
-  readonly anthropic: AnthropicEmulation;
-  readonly together: TogetherEmulation;
+  /** Each provider's emulation, by name (tests set limits or read what was sent). */
+  readonly providers: Emulations;
   /** Every request served, in order (method, path without the query, status; 0 when the connection was dropped). */
   readonly requestLog: RequestLogEntry[] = [];
   /** Emits "request" ({method, path}) as each request arrives, and "held" ({method, path, phase}) during a hold. */
   readonly events = new EventEmitter();
   private readonly fates = new Map<string, RequestFate>();
-  private readonly providers = new Map<string, ProviderEmulation>();
+  private readonly mounted = new Map<string, ProviderEmulation>();
   private server: Server | undefined;
   private origin = "";
 
@@ -53,11 +53,13 @@ export class Emulator {
       timing: this.timing,
       fateOf: (customId, bodyText) => this.fates.get(customId) ?? fateFromText(bodyText) ?? "succeed",
     };
-    this.openai = new OpenAIEmulation(context);
-    this.anthropic = new AnthropicEmulation(context);
-    this.together = new TogetherEmulation(context);
-    for (const provider of [this.openai, this.anthropic, this.together])
-      this.providers.set(provider.name, provider);
+    const providers: Partial<Record<ProviderName, ProviderEmulation>> = {};
+    for (const entry of providerEntries()) {
+      const emulation = EMULATIONS[entry.name](context);
+      providers[entry.name] = emulation;
+      this.mounted.set(entry.name, emulation);
+    }
+    this.providers = providers as Emulations;
   }
 
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -71,8 +73,8 @@ export class Emulator {
   }
 
   /** The base URL to give the provider's SDK or Relay (`providers.<name>.baseURL`). */
-  baseURL(provider: "openai" | "anthropic" | "together"): string {
-    return provider === "anthropic" ? `${this.origin}/anthropic` : `${this.origin}/${provider}/v1`;
+  baseURL(provider: ProviderName): string {
+    return `${this.origin}${providerEntry(provider).emulatorBasePath}`;
   }
 
   /** Makes every later request with this custom_id end this way. */
@@ -82,7 +84,7 @@ export class Emulator {
 
   /** Batches held per provider (to prove that no duplicate was created). */
   batchCount(provider: string): number {
-    return this.providers.get(provider)?.batchCount() ?? 0;
+    return this.mounted.get(provider)?.batchCount() ?? 0;
   }
 
   private async listen(port: number, host: string): Promise<void> {
@@ -115,7 +117,7 @@ export class Emulator {
     const url = new URL(request.url ?? "/", this.origin);
     const method = request.method ?? "GET";
     const [, prefix = "", ...rest] = url.pathname.split("/");
-    const provider = this.providers.get(prefix);
+    const provider = this.mounted.get(prefix);
     const path = `/${rest.join("/")}`;
     let dropped = false;
     response.on("close", () =>
@@ -159,7 +161,7 @@ export class Emulator {
     if (!provider) {
       sendJson(response, 404, {
         error: {
-          message: `Unknown path ${url.pathname}; providers: ${[...this.providers.keys()].join(", ")}`,
+          message: `Unknown path ${url.pathname}; providers: ${[...this.mounted.keys()].join(", ")}`,
         },
       });
       return;

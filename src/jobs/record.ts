@@ -43,7 +43,7 @@ function count(value: unknown): number {
 export function parseJobRecord(
   raw: Record<string, unknown>,
   path: string,
-  providerOf: (name: unknown) => ProviderEntry,
+  providerOf: (name: unknown) => ProviderEntry<ProviderName>,
 ): JobRecord {
   if (typeof raw.job_id !== "string") throw new CorruptWorkspaceError(path, "job_id is missing");
   if (raw.relay_format !== undefined) {

@@ -1,4 +1,4 @@
-import type { BatchRequest, BatchResult, JobStatus, ProviderName } from "../types.js";
+import type { BatchRequest, BatchResult, JobStatus } from "../types.js";
 
 /** What one provider batch may hold. The planner splits jobs so that every shard respects these. */
 export interface ProviderLimits {
@@ -89,7 +89,7 @@ export class AmbiguousCreateError extends Error {
 
 /** Everything Relay needs from a provider. One implementation per folder under providers/. */
 export interface ProviderAdapter {
-  readonly name: ProviderName;
+  readonly name: string;
   readonly limits: ProviderLimits;
   /** The endpoint used when the caller names none (null for providers without a choice). */
   readonly defaultEndpoint: string | null;
@@ -139,12 +139,20 @@ export interface ProviderConfig {
   timeoutMs?: number;
   /** Retries on 429/5xx/network errors for reads (status, downloads); creation is never retried blindly. */
   maxRetries?: number;
+  /** Azure OpenAI: the api-version of the versioned API (else `OPENAI_API_VERSION`); unset, the v1 API is used. */
+  apiVersion?: string;
+  /** Groq: how long a batch may take, "24h" to "7d" (default "24h"). */
+  completionWindow?: string;
 }
 
-export interface ResolvedProviderConfig {
+/** A provider's configuration with the environment applied; what an adapter is built from. */
+export interface ResolvedProviderConfig
+  extends Omit<ProviderConfig, "apiKey" | "baseURL" | "endpoint" | "timeoutMs" | "maxRetries"> {
   apiKey: string;
   baseURL: string | undefined;
   endpoint: string | undefined;
   timeoutMs: number;
   maxRetries: number;
+  /** The environment the configuration was read from, for provider-specific variables. */
+  env: NodeJS.ProcessEnv;
 }

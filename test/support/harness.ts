@@ -3,19 +3,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Emulator, type EmulatorOptions, ManualClock } from "../../src/emulator/index.js";
 import { RelayClient, type RelayClientOptions } from "../../src/index.js";
+import { providerEntries, providerEntry } from "../../src/providers/registry.js";
+import type { ProviderConfig } from "../../src/providers/types.js";
 import type { BatchRequest, ProviderName } from "../../src/types.js";
 
-export const TEST_KEYS: Record<ProviderName, string> = {
-  openai: "sk-test-openai-3f9a1c7e5b",
-  anthropic: "sk-ant-test-8d2e6f0a4c",
-  together: "tg-test-key-1b7d9e3f5a",
-};
+/** A distinct, recognisable test key per provider (the secrets test looks for them everywhere). */
+export const TEST_KEYS = Object.fromEntries(
+  providerEntries().map((entry, index) => [
+    entry.name,
+    `test-key-${entry.name}-${(0x3f9a1c7e + index * 7919).toString(16)}`,
+  ]),
+) as Record<ProviderName, string>;
 
 export interface Harness {
   emulator: Emulator;
   clock: ManualClock;
   directory: string;
   client(options?: Partial<RelayClientOptions>): RelayClient;
+  /** The environment a `relay` process needs to reach this provider's emulation, and the workspace. */
+  env(provider: ProviderName): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -32,14 +38,23 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
       new RelayClient({
         directory,
         env: {},
-        providers: {
-          openai: { apiKey: TEST_KEYS.openai, baseURL: emulator.baseURL("openai"), maxRetries: 3 },
-          anthropic: { apiKey: TEST_KEYS.anthropic, baseURL: emulator.baseURL("anthropic"), maxRetries: 3 },
-          together: { apiKey: TEST_KEYS.together, baseURL: emulator.baseURL("together"), maxRetries: 3 },
-        },
+        providers: Object.fromEntries(
+          providerEntries().map((entry): [ProviderName, ProviderConfig] => [
+            entry.name,
+            { apiKey: TEST_KEYS[entry.name], baseURL: emulator.baseURL(entry.name), maxRetries: 3 },
+          ]),
+        ),
         lock: { waitMs: 5_000 },
         ...overrides,
       }),
+    env(provider) {
+      const entry = providerEntry(provider);
+      return {
+        [entry.apiKeyEnv]: TEST_KEYS[provider],
+        [entry.baseURLEnv]: emulator.baseURL(provider),
+        RELAY_DIRECTORY: directory,
+      };
+    },
     async close() {
       await emulator.close();
       await rm(directory, { recursive: true, force: true });

@@ -21,26 +21,14 @@ import type {
 } from "../types.js";
 import { createBodyFromShard } from "./body.js";
 import { encodeAnthropicLine } from "./encode.js";
+import { anthropicEntry } from "./entry.js";
 import { CLOCK_SLACK_MS, createdAtOf, creationWindow, pickCreatedBatch } from "./find.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { anthropicBatchStatus, countsOf, normaliseAnthropicStatus } from "./status.js";
 
-const DEFAULT_BASE_URL = "https://api.anthropic.com";
 const ANTHROPIC_VERSION = "2023-06-01";
 /** Anthropic's only batch endpoint; Relay records none. */
 const MESSAGES_ENDPOINT = "/v1/messages";
-
-export const ANTHROPIC_LIMITS: ProviderLimits = {
-  maxRequestsPerBatch: 100_000,
-  // 256 MB per batch, unit unstated (10^6 or 2^20): stay below the smaller, which also leaves room for the
-  // {"requests":[…]} wrapper and the commas between requests.
-  maxBytesPerBatch: 250_000_000,
-  // The Messages API's own request size cap; a batch documents none per request.
-  maxBytesPerRequest: 32 * 1024 * 1024,
-  customIdPattern: /^[a-zA-Z0-9_-]{1,64}$/,
-  customIdRule: "1 to 64 characters, each a letter (a-z, A-Z), a digit, an underscore (_) or a hyphen (-)",
-  oneModelPerBatch: false,
-};
 
 export function toProviderBatch(batch: MessageBatch): ProviderBatch {
   const counts = countsOf(batch.request_counts);
@@ -67,7 +55,7 @@ const claimKey = (tags: ShardTags) => `${tags.submissionId}/${tags.shardIndex}/$
 /** Anthropic's Message Batches API through the official SDK. Requests go inline: there is no upload. */
 export class AnthropicAdapter implements ProviderAdapter {
   readonly name = "anthropic" as const;
-  readonly limits = ANTHROPIC_LIMITS;
+  readonly limits: ProviderLimits = anthropicEntry.limits;
   readonly defaultEndpoint = null;
   private readonly client: Anthropic;
   /** For batch creation only: a streamed body, never retried. */
@@ -82,13 +70,13 @@ export class AnthropicAdapter implements ProviderAdapter {
     // An explicit key and base URL keep the SDK from reading credentials or a host from profile files.
     this.client = new Anthropic({
       apiKey: config.apiKey,
-      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      baseURL: config.baseURL ?? anthropicEntry.defaultBaseURL,
       maxRetries: config.maxRetries,
       timeout: config.timeoutMs,
     });
     this.rest = new RestClient({
       apiKey: config.apiKey,
-      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      baseURL: config.baseURL ?? anthropicEntry.defaultBaseURL,
       timeoutMs: config.timeoutMs,
       maxRetries: 0,
       authHeaders: { "x-api-key": config.apiKey, "anthropic-version": ANTHROPIC_VERSION },

@@ -1,13 +1,28 @@
-import type { ProviderEntry } from "../registry.js";
+import { defineProvider } from "../entry.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { normaliseAnthropicStatus } from "./status.js";
 
-export const anthropicEntry: ProviderEntry = {
+export const anthropicEntry = defineProvider({
   name: "anthropic",
+  displayName: "Anthropic",
   apiKeyEnv: "ANTHROPIC_API_KEY",
   baseURLEnv: "ANTHROPIC_BASE_URL",
-  // Loaded on first use, so that an SDK costs memory only for the providers a process uses.
+  defaultBaseURL: "https://api.anthropic.com",
+  emulatorBasePath: "/anthropic",
+  demoModel: "claude-sonnet-4-5",
+  priceKey: "anthropic",
+  limits: {
+    maxRequestsPerBatch: 100_000,
+    // 256 MB per batch, unit unstated (10^6 or 2^20): stay below the smaller, which also leaves room for the
+    // {"requests":[…]} wrapper and the commas between requests.
+    maxBytesPerBatch: 250_000_000,
+    // The Messages API's own request size cap; a batch documents none per request.
+    maxBytesPerRequest: 32 * 1024 * 1024,
+    customIdPattern: /^[a-zA-Z0-9_-]{1,64}$/,
+    customIdRule: "1 to 64 characters, each a letter (a-z, A-Z), a digit, an underscore (_) or a hyphen (-)",
+    oneModelPerBatch: false,
+  },
   create: async (config) => new (await import("./adapter.js")).AnthropicAdapter(config),
   normaliseStatus: normaliseAnthropicStatus,
   parseRecord: parseAnthropicRecord,
-};
+});

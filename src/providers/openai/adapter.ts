@@ -23,21 +23,10 @@ import type {
   ShardTags,
 } from "../types.js";
 import { CHAT_COMPLETIONS, encodeOpenAILine, RESPONSES } from "./encode.js";
+import { openaiEntry } from "./entry.js";
 import { normaliseOpenAIStatus } from "./status.js";
 
-export const OPENAI_LIMITS: ProviderLimits = {
-  maxRequestsPerBatch: 50_000,
-  maxBytesPerBatch: 200 * 1024 * 1024,
-  // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
-  maxBytesPerRequest: 50 * 1024 * 1024,
-  // OpenAI documents no pattern; 64 characters is the bound other providers enforce and is safe here.
-  customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
-  customIdRule: "1 to 64 characters, no spaces or control characters",
-  oneModelPerBatch: true,
-};
-
 const ENDPOINTS = new Set([CHAT_COMPLETIONS, RESPONSES]);
-const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 /** Metadata keys that tie a provider batch to the Relay job and shard that created it. */
 export function metadataFor(tags: ShardTags): Record<string, string> {
@@ -91,7 +80,7 @@ export function toProviderBatch(batch: Batch): ProviderBatch {
 /** OpenAI's Files and Batches APIs through the official SDK. */
 export class OpenAIAdapter implements ProviderAdapter {
   readonly name = "openai" as const;
-  readonly limits = OPENAI_LIMITS;
+  readonly limits: ProviderLimits = openaiEntry.limits;
   readonly defaultEndpoint: string;
   private readonly client: OpenAI;
   private readonly rest: RestClient;
@@ -105,7 +94,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     });
     this.rest = new RestClient({
       apiKey: config.apiKey,
-      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      baseURL: config.baseURL ?? openaiEntry.defaultBaseURL,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
     });

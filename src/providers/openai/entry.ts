@@ -1,13 +1,27 @@
-import type { ProviderEntry } from "../registry.js";
+import { defineProvider } from "../entry.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { normaliseOpenAIStatus } from "./status.js";
 
-export const openaiEntry: ProviderEntry = {
+export const openaiEntry = defineProvider({
   name: "openai",
+  displayName: "OpenAI",
   apiKeyEnv: "OPENAI_API_KEY",
   baseURLEnv: "OPENAI_BASE_URL",
-  // Loaded on first use, so that an SDK costs memory only for the providers a process uses.
+  defaultBaseURL: "https://api.openai.com/v1",
+  emulatorBasePath: "/openai/v1",
+  demoModel: "gpt-4o-mini",
+  priceKey: "openai",
+  limits: {
+    maxRequestsPerBatch: 50_000,
+    maxBytesPerBatch: 200 * 1024 * 1024,
+    // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
+    maxBytesPerRequest: 50 * 1024 * 1024,
+    // OpenAI documents no pattern; 64 characters is the bound other providers enforce and is safe here.
+    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
+    customIdRule: "1 to 64 characters, no spaces or control characters",
+    oneModelPerBatch: true,
+  },
   create: async (config) => new (await import("./adapter.js")).OpenAIAdapter(config),
   normaliseStatus: normaliseOpenAIStatus,
   parseRecord: parseOpenAIShapedLine,
-};
+});

@@ -19,31 +19,15 @@ import {
 } from "../types.js";
 import { hasEnded, toProviderBatch } from "./batch.js";
 import { CHAT_COMPLETIONS, encodeTogetherLine } from "./encode.js";
+import { togetherEntry } from "./entry.js";
 import { uploadFileName } from "./file-name.js";
 import { normaliseTogetherStatus } from "./status.js";
 import { uploadBatchFile } from "./upload.js";
 
-export const DEFAULT_BASE_URL = "https://api.together.ai/v1";
-
-export const TOGETHER_LIMITS: ProviderLimits = {
-  maxRequestsPerBatch: 50_000,
-  // "100 MB" per file; read as decimal megabytes, the smaller of the two readings.
-  maxBytesPerBatch: 100_000_000,
-  // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
-  maxBytesPerRequest: 50_000_000,
-  // Together's batch guide says "max 64 chars". Which characters are allowed is UNVERIFIED: Relay refuses
-  // whitespace and control characters, which also keeps its one-id-per-line files unambiguous.
-  customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
-  customIdRule: "1 to 64 characters, no spaces or control characters",
-  // A BatchJob has a single `model_id` and creation takes at most one; mixing models in one file is not
-  // documented to work, so Relay never tries.
-  oneModelPerBatch: true,
-};
-
 /** Together AI's Files and Batches APIs over Relay's own HTTP client (the SDK's upload is broken on Node 20). */
 export class TogetherAdapter implements ProviderAdapter {
   readonly name = "together" as const;
-  readonly limits = TOGETHER_LIMITS;
+  readonly limits: ProviderLimits = togetherEntry.limits;
   readonly defaultEndpoint = CHAT_COMPLETIONS;
   private readonly client: RestClient;
   /** Failed requests per error file ID; an error file does not change once its batch has ended. */
@@ -52,7 +36,7 @@ export class TogetherAdapter implements ProviderAdapter {
   constructor(config: ResolvedProviderConfig) {
     this.client = new RestClient({
       apiKey: config.apiKey,
-      baseURL: config.baseURL ?? DEFAULT_BASE_URL,
+      baseURL: config.baseURL ?? togetherEntry.defaultBaseURL,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
     });

@@ -1,13 +1,31 @@
-import type { ProviderEntry } from "../registry.js";
+import { defineProvider } from "../entry.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { normaliseTogetherStatus } from "./status.js";
 
-export const togetherEntry: ProviderEntry = {
+export const togetherEntry = defineProvider({
   name: "together",
+  displayName: "Together AI",
   apiKeyEnv: "TOGETHER_API_KEY",
   baseURLEnv: "TOGETHER_BASE_URL",
-  // Loaded on first use, so that an SDK costs memory only for the providers a process uses.
+  defaultBaseURL: "https://api.together.ai/v1",
+  emulatorBasePath: "/together/v1",
+  demoModel: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+  priceKey: "together",
+  limits: {
+    maxRequestsPerBatch: 50_000,
+    // "100 MB" per file; read as decimal megabytes, the smaller of the two readings.
+    maxBytesPerBatch: 100_000_000,
+    // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
+    maxBytesPerRequest: 50_000_000,
+    // Together's batch guide says "max 64 chars". Which characters are allowed is UNVERIFIED: Relay refuses
+    // whitespace and control characters, which also keeps its one-id-per-line files unambiguous.
+    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
+    customIdRule: "1 to 64 characters, no spaces or control characters",
+    // A BatchJob has a single `model_id` and creation takes at most one; mixing models in one file is not
+    // documented to work, so Relay never tries.
+    oneModelPerBatch: true,
+  },
   create: async (config) => new (await import("./adapter.js")).TogetherAdapter(config),
   normaliseStatus: normaliseTogetherStatus,
   parseRecord: parseOpenAIShapedLine,
-};
+});

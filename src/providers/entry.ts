@@ -1,0 +1,40 @@
+import type { JobStatus } from "../types.js";
+import type { ParsedResult, ProviderAdapter, ProviderLimits, ResolvedProviderConfig } from "./types.js";
+
+/**
+ * Everything shared code needs to know about a provider, without loading its SDK: how it is configured, what its
+ * batches may hold, where the emulator serves it, and how to build its adapter. Every list of providers (the
+ * `ProviderName` type, the CLI's help, the demo, the emulator, the tests) is derived from these entries.
+ */
+export interface ProviderEntry<Name extends string = string> {
+  /** The `provider` value users pass. */
+  readonly name: Name;
+  /** The provider's own name, for people. */
+  readonly displayName: string;
+  /** The environment variable of the API key, named in errors. */
+  readonly apiKeyEnv: string;
+  /** Other variables the official SDK reads the key from, in the SDK's order of precedence (before apiKeyEnv). */
+  readonly apiKeyEnvAliases?: readonly string[];
+  /** The environment variable of the base URL. */
+  readonly baseURLEnv: string;
+  /** What the base URL points at, in the official SDK's convention. */
+  readonly defaultBaseURL: string;
+  /** The emulator's base URL for this provider is its origin followed by this path. */
+  readonly emulatorBasePath: string;
+  /** A model that exists at the provider, for the demo and the tests. */
+  readonly demoModel: string;
+  /** The provider's id in the price table. */
+  readonly priceKey: string;
+  /** What one batch may hold; the planner splits jobs to respect it. */
+  readonly limits: ProviderLimits;
+  /** Builds the adapter; loaded on first use, so that an SDK costs memory only for the providers a process uses. */
+  create(config: ResolvedProviderConfig): Promise<ProviderAdapter>;
+  /** Needs no key: used to read stored records. */
+  normaliseStatus(providerStatus: string): JobStatus;
+  parseRecord(raw: unknown): ParsedResult | null;
+}
+
+/** Declares a provider entry, keeping its name as a literal type so that ProviderName can be derived. */
+export function defineProvider<const Name extends string>(entry: ProviderEntry<Name>): ProviderEntry<Name> {
+  return entry;
+}
