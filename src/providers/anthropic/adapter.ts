@@ -8,6 +8,7 @@ import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { readText } from "../shared/http.js";
 import { asObject, asString } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
+import { pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import type {
   BatchLookup,
@@ -22,7 +23,7 @@ import type {
 import { createBodyFromShard } from "./body.js";
 import { encodeAnthropicLine } from "./encode.js";
 import { anthropicEntry } from "./entry.js";
-import { CLOCK_SLACK_MS, createdAtOf, creationWindow, pickCreatedBatch } from "./find.js";
+import { createdAtOf, creationWindow, pickCreatedBatch } from "./find.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { anthropicBatchStatus, countsOf, normaliseAnthropicStatus } from "./status.js";
 
@@ -157,20 +158,18 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   async getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
-    const wanted = new Set(batchIds);
-    const found = new Map<string, ProviderBatch>();
-    // Past a page more than the batches wanted, asking for the rest one by one is cheaper than paging on.
-    let budget = 1000 * (Math.ceil(wanted.size / 1000) + 1);
     try {
-      for await (const batch of this.client.messages.batches.list({ limit: 1000 })) {
-        if (wanted.has(batch.id)) found.set(batch.id, toProviderBatch(batch));
-        budget -= 1;
-        if (found.size === wanted.size || budget === 0 || createdAtOf(batch) < since - CLOCK_SLACK_MS) break;
-      }
+      return await pickListed(this.client.messages.batches.list({ limit: 1000 }), {
+        wanted: batchIds,
+        since,
+        pageSize: 1000,
+        idOf: (batch) => batch.id,
+        createdAtOf,
+        convert: toProviderBatch,
+      });
     } catch (error) {
       throw toProviderError(this.name, "listing batches", error);
     }
-    return found;
   }
 
   async getBatch(batchId: string): Promise<ProviderBatch> {

@@ -1,8 +1,6 @@
 import { asString } from "../shared/json.js";
+import { CLOCK_SLACK_MS } from "../shared/paging.js";
 import { countsOf } from "./status.js";
-
-/** Tolerated difference between the local clock and Anthropic's. */
-export const CLOCK_SLACK_MS = 10 * 60_000;
 
 export interface CreationWindow {
   /** Earliest provider `created_at` (unix ms) a batch from the lost create call can have. */

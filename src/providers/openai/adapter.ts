@@ -10,6 +10,7 @@ import { asObject, asString } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
 import { multipartFileBody } from "../shared/multipart.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+import { CLOCK_SLACK_MS, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import type {
   BatchLookup,
@@ -172,17 +173,15 @@ export class OpenAIAdapter implements ProviderAdapter {
     return null;
   }
 
-  async getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
-    const wanted = new Set(batchIds);
-    const found = new Map<string, ProviderBatch>();
-    // Past a page more than the batches wanted, asking for the rest one by one is cheaper than paging on.
-    let budget = 100 * (Math.ceil(wanted.size / 100) + 1);
-    for await (const batch of this.batchesSince(since)) {
-      if (wanted.has(batch.id)) found.set(batch.id, toProviderBatch(batch));
-      budget -= 1;
-      if (found.size === wanted.size || budget === 0) break;
-    }
-    return found;
+  getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
+    return pickListed(this.batchesSince(since), {
+      wanted: batchIds,
+      since,
+      pageSize: 100,
+      idOf: (batch) => batch.id,
+      createdAtOf: (batch) => batch.created_at * 1000,
+      convert: toProviderBatch,
+    });
   }
 
   /** The account's batches, newest first, down to the first one created before `since` (with slack for skew). */
@@ -190,7 +189,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     try {
       for await (const batch of this.client.batches.list({ limit: 100 })) {
         yield batch;
-        if (batch.created_at * 1000 < since - 10 * 60_000) return;
+        if (batch.created_at * 1000 < since - CLOCK_SLACK_MS) return;
       }
     } catch (error) {
       throw toProviderError(this.name, "listing batches", error);
