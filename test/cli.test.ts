@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Emulator } from "../src/emulator/index.js";
+import { supportedProviders } from "../src/index.js";
 import { exampleRequests, type Harness, startHarness } from "./support/harness.js";
 import { CLI, relay } from "./support/relay-process.js";
 
@@ -27,13 +28,17 @@ describe("the relay command", () => {
     expect((await relay(["demo", "--directory", directory])).code).toBe(0);
   });
 
-  it.each(["anthropic", "together"])("runs the demo against the %s emulation", async (provider) => {
-    const directory = join(harness.directory, `demo-${provider}`);
-    const { code, stdout } = await relay(["demo", "--provider", provider, "--directory", directory]);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/my-batch-001: completed \(provider: \w+\) 3\/3 done, 0 failed/);
-    expect(stdout.match(/^ {2}req-\d: \[/gm)).toHaveLength(3);
-  });
+  // Concurrent: each demo waits on its own emulator's clock.
+  it.concurrent.each(supportedProviders().filter((provider) => provider !== "openai"))(
+    "runs the demo against the %s emulation",
+    async (provider) => {
+      const directory = join(harness.directory, `demo-${provider}`);
+      const { code, stdout } = await relay(["demo", "--provider", provider, "--directory", directory]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/my-batch-001: completed \(provider: \w+\) 3\/3 done, 0 failed/);
+      expect(stdout.match(/^ {2}req-\d: \[/gm)).toHaveLength(3);
+    },
+  );
 
   it("submits a JSONL file, reports status, and prints results, each in a new process", async () => {
     const env = {
