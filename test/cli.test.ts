@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Emulator } from "../src/emulator/index.js";
@@ -32,11 +33,13 @@ describe("the relay command", () => {
   it.concurrent.each(supportedProviders().filter((provider) => provider !== "openai"))(
     "runs the demo against the %s emulation",
     async (provider) => {
-      const directory = join(harness.directory, `demo-${provider}`);
+      // Its own directory: concurrent tests do not share the harness of beforeEach.
+      const directory = await mkdtemp(join(tmpdir(), `relay-demo-${provider}-`));
       const { code, stdout } = await relay(["demo", "--provider", provider, "--directory", directory]);
       expect(code).toBe(0);
       expect(stdout).toMatch(/my-batch-001: completed \(provider: \w+\) 3\/3 done, 0 failed/);
       expect(stdout.match(/^ {2}req-\d: \[/gm)).toHaveLength(3);
+      await rm(directory, { recursive: true, force: true });
     },
   );
 
