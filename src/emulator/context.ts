@@ -16,8 +16,14 @@ export interface EmulatorContext {
 export interface ProviderEmulation {
   readonly name: string;
   readonly router: Router;
-  /** Returns an error to send when the request lacks credentials, else null. */
-  checkAuth(request: IncomingMessage): { status: number; body: unknown } | null;
+  /**
+   * Returns the error the provider sends when a request carries no credentials or a key that `acceptsKey` refuses
+   * (in the provider's own status and shape), else null. Without configured keys, any key is accepted.
+   */
+  checkAuth(
+    request: IncomingMessage,
+    acceptsKey: (key: string) => boolean,
+  ): { status: number; body: unknown } | null;
   /** The provider's error body for a status and message. */
   errorBody(status: number, code: string, message: string): unknown;
   /** How many batches this provider holds (tests count them to prove no duplicate was created). */

@@ -17,6 +17,8 @@ export interface EmulatorOptions {
   host?: string;
   clock?: EmulatorClock;
   timing?: Partial<BatchTiming>;
+  /** The API key each provider's emulation accepts; a provider without one accepts any key. */
+  apiKeys?: Partial<Record<ProviderName, string>>;
 }
 
 export interface RequestLogEntry {
@@ -42,12 +44,14 @@ export class Emulator {
   readonly events = new EventEmitter();
   private readonly fates = new Map<string, RequestFate>();
   private readonly mounted = new Map<string, ProviderEmulation>();
+  private readonly apiKeys: Partial<Record<ProviderName, string>>;
   private server: Server | undefined;
   private origin = "";
 
   constructor(options: EmulatorOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.apiKeys = { ...options.apiKeys };
     const context: EmulatorContext = {
       clock: this.clock,
       timing: this.timing,
@@ -166,7 +170,8 @@ export class Emulator {
       });
       return;
     }
-    const denied = provider.checkAuth(request);
+    const expected = this.apiKeys[prefix as ProviderName];
+    const denied = provider.checkAuth(request, (key) => expected === undefined || key === expected);
     if (denied) {
       await drain(request);
       sendJson(response, denied.status, denied.body);

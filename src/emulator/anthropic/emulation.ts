@@ -67,14 +67,19 @@ export class AnthropicEmulation implements ProviderEmulation {
       );
   }
 
-  checkAuth(request: IncomingMessage) {
-    const apiKey = request.headers["x-api-key"];
-    const hasKey = typeof apiKey === "string" && apiKey.trim() !== "";
-    if (!hasKey && !/^Bearer \S+/.test(request.headers.authorization ?? "")) {
+  checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
+    const header = request.headers["x-api-key"];
+    const key =
+      (typeof header === "string" && header.trim() !== "" ? header.trim() : undefined) ??
+      /^Bearer (\S+)/.exec(request.headers.authorization ?? "")?.[1];
+    if (key === undefined) {
       return {
         status: 401,
         body: this.errorBody(401, "authentication_error", "x-api-key header is required"),
       };
+    }
+    if (!acceptsKey(key)) {
+      return { status: 401, body: this.errorBody(401, "authentication_error", "invalid x-api-key") };
     }
     if (!request.headers["anthropic-version"]) {
       return {

@@ -32,6 +32,13 @@ interface OpenAIBatch {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** A key as providers echo it in a 401: its first and last few characters only. */
+export function redactKey(key: string): string {
+  return key.length <= 8
+    ? "****"
+    : `${key.slice(0, 3)}${"*".repeat(Math.min(20, key.length - 7))}${key.slice(-4)}`;
+}
+
 /** OpenAI's error body, also used by the OpenAI-compatible providers. */
 export function openAIErrorBody(status: number, code: string, message: string) {
   const type =
@@ -108,16 +115,16 @@ export class OpenAIEmulation implements ProviderEmulation {
       });
   }
 
-  checkAuth(request: IncomingMessage) {
-    const header = request.headers.authorization ?? "";
-    if (/^Bearer \S+/.test(header)) return null;
+  checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
+    const key = /^Bearer (\S+)/.exec(request.headers.authorization ?? "")?.[1];
+    if (key !== undefined && acceptsKey(key)) return null;
+    const message =
+      key === undefined
+        ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth."
+        : `Incorrect API key provided: ${redactKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`;
     return {
       status: 401,
-      body: this.errorBody(
-        401,
-        "invalid_api_key",
-        "You didn't provide an API key in the Authorization header.",
-      ),
+      body: this.errorBody(401, "invalid_api_key", message),
     };
   }
 

@@ -66,11 +66,12 @@ export class TogetherEmulation implements ProviderEmulation {
       );
   }
 
-  checkAuth(request: IncomingMessage) {
+  checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
     const path = new URL(request.url ?? "/", "http://emulator").pathname;
     // A presigned upload URL is its own authorisation; the SDK sends no key with it.
     if (path.startsWith(`/${this.name}/upload/`)) return null;
-    if (/^Bearer \S+/.test(request.headers.authorization ?? "")) return null;
+    const key = /^Bearer (\S+)/.exec(request.headers.authorization ?? "")?.[1];
+    if (key !== undefined && acceptsKey(key)) return null;
     const message =
       "Invalid API key provided. You can find your API key at https://api.together.ai/settings/api-keys.";
     const batches = path.startsWith(`/${this.name}/v1/batches`);
