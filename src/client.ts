@@ -1,10 +1,22 @@
-import { JobNotFinishedError, ValidationError } from "./errors.js";
+import { type CostEstimate, estimateCost } from "./cost/estimate.js";
+import { type CostReport, CostTally } from "./cost/tally.js";
+import {
+  JobExistsError,
+  JobNotFinishedError,
+  JobNotFoundError,
+  RelayError,
+  ValidationError,
+  WaitTimeoutError,
+} from "./errors.js";
+import { type JobFilter, type JobListing, newestFirst, recordFilter, scanJobs } from "./jobs/listing.js";
 import type { JobHandle } from "./jobs/record.js";
 import { toBatchJob } from "./jobs/record.js";
 import { Retrieval, readStoredResults } from "./jobs/retrieval.js";
+import { DEFAULT_RETRY_STATUSES, nextRetryJobId, RETRYABLE_STATUSES, requestsToRetry } from "./jobs/retry.js";
 import { type PipelineSettings, pipelineSettings } from "./jobs/settings.js";
 import { JobStore } from "./jobs/store.js";
 import { Submission } from "./jobs/submission.js";
+import { type JobProgress, ProgressTracker } from "./jobs/watch.js";
 import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
 import type { ProviderAdapter, ProviderConfig } from "./providers/types.js";
 import {
@@ -13,9 +25,10 @@ import {
   type BatchResult,
   isFinished,
   type ProviderName,
+  type ResultStatus,
 } from "./types.js";
 import { assertValidJobId } from "./workspace/job-id.js";
-import type { JobRecord } from "./workspace/job-record.js";
+import { type JobRecord, nowIso, type StoredCostEstimate } from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
 import { Workspace } from "./workspace/workspace.js";
 
@@ -58,7 +71,48 @@ export interface WaitOptions {
   maxPollIntervalMs?: number;
   /** Called after every status check. */
   onStatus?: (job: BatchJob) => void;
+  /** Called after every status check with each shard's progress and an estimate of the time left. */
+  onProgress?: (progress: JobProgress) => void;
+  /** Give up (WaitTimeoutError, code wait_timeout) when the job has not finished after this long; it goes on. */
+  timeoutMs?: number;
+  /** Fetch the results into the workspace as soon as the job has finished. */
+  fetchResults?: boolean;
   signal?: AbortSignal;
+}
+
+export interface ResultsOptions {
+  /** Fetch from the provider again, replacing the stored results. */
+  forceRefresh?: boolean;
+  /**
+   * Along the job's retry chain (retryFailed): one result per original request, in order, each from the latest
+   * attempt that has one, with `attempt` saying which job it came from.
+   */
+  merged?: boolean;
+}
+
+export interface RetryOptions {
+  /** The follow-up job's ID. Default `<job>-retry-<n>`. */
+  jobId?: string;
+  /** Which results to run again. Default failed, expired and cancelled. */
+  statuses?: readonly ResultStatus[];
+  description?: string;
+  /** Wait for the follow-up job to finish (with these options, if an object). */
+  wait?: boolean | WaitOptions;
+}
+
+/** A job's cost from its stored results (usage as the provider reported it) at batch prices. */
+export interface JobCost extends CostReport {
+  jobId: string;
+  /** False while the results are not in the workspace: nothing is counted yet and costUsd is null. */
+  resultsStored: boolean;
+  /** The estimate made when the job was planned, if any. */
+  estimate: StoredCostEstimate | null;
+}
+
+export interface CleanupReport {
+  jobId: string;
+  /** Provider-side files (or batches) deleted. */
+  deleted: string[];
 }
 
 /**
@@ -160,17 +214,28 @@ export class RelayClient {
   async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
     const shortest = options.pollIntervalMs ?? 30_000;
     const longest = Math.max(shortest, options.maxPollIntervalMs ?? 10 * 60_000);
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    const tracker = new ProgressTracker();
     let interval = shortest;
     let last = "";
     for (;;) {
       options.signal?.throwIfAborted();
-      const job = await this.monitorBatch(jobId);
+      const { job, record } = await this.withSubmission(jobId, async (submission) => {
+        await submission.refresh();
+        return { job: toBatchJob(submission.record), record: submission.record };
+      });
       options.onStatus?.(job);
-      if (isFinished(job.status)) return job;
+      options.onProgress?.(tracker.report(record));
+      if (isFinished(job.status)) {
+        if (options.fetchResults) await this.ensureResults(jobId);
+        return job;
+      }
+      if (Date.now() >= deadline) throw new WaitTimeoutError(jobId, options.timeoutMs ?? 0, job.status);
       const progress = `${job.providerStatus}/${job.completedRequests}/${job.failedRequests}`;
       interval = progress === last ? Math.min(longest, Math.round(interval * 1.5)) : shortest;
       last = progress;
-      await sleep(interval, options.signal);
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), options.signal);
     }
   }
 
@@ -178,29 +243,58 @@ export class RelayClient {
    * The job's results, one per request in request order. Served from the workspace after the first fetch; with
    * `forceRefresh` fetched from the provider again. Throws JobNotFinishedError while the job is still running.
    */
-  async retrieveBatchResults(
-    jobId: string,
-    options: { forceRefresh?: boolean } = {},
-  ): Promise<BatchResult[]> {
+  async retrieveBatchResults(jobId: string, options: ResultsOptions = {}): Promise<BatchResult[]> {
     const results: BatchResult[] = [];
     for await (const result of this.streamResults(jobId, options)) results.push(result);
     return results;
   }
 
   /** Like retrieveBatchResults, but yields results one at a time without holding them all in memory. */
-  async *streamResults(jobId: string, options: { forceRefresh?: boolean } = {}): AsyncGenerator<BatchResult> {
+  async *streamResults(jobId: string, options: ResultsOptions = {}): AsyncGenerator<BatchResult> {
+    if (options.merged) {
+      yield* this.mergedResults(jobId, options.forceRefresh ?? false, 0);
+      return;
+    }
+    await this.ensureResults(jobId, options.forceRefresh);
+    yield* readStoredResults(this.store, jobId);
+  }
+
+  /** Fetches a finished job's results into the workspace unless they are there already. */
+  private async ensureResults(jobId: string, forceRefresh = false): Promise<void> {
     assertValidJobId(jobId);
     await this.ready;
-    if (options.forceRefresh || !(await this.workspace.hasResults(jobId))) {
+    if (forceRefresh || !(await this.workspace.hasResults(jobId))) {
       await this.withJob(jobId, async (job, adapter) => {
         // Another process may have fetched them while this one waited for the lock.
-        if (!options.forceRefresh && (await this.workspace.hasResults(jobId))) return;
+        if (!forceRefresh && (await this.workspace.hasResults(jobId))) return;
         await this.submission(job, adapter).refresh();
         if (!isFinished(job.record.status)) throw new JobNotFinishedError(jobId, job.record.status);
         await new Retrieval(job, adapter).fetch();
       });
     }
-    yield* readStoredResults(this.store, jobId);
+  }
+
+  /** A job's results with those of its follow-up jobs laid over them, each stream in request order. */
+  private async *mergedResults(
+    jobId: string,
+    forceRefresh: boolean,
+    number: number,
+  ): AsyncGenerator<BatchResult> {
+    const record = await this.getJob(jobId);
+    if (!record) throw new JobNotFoundError(jobId);
+    const followUps: Peekable<BatchResult>[] = [];
+    for (const childId of record.retry_job_ids ?? []) {
+      // A follow-up whose creation never finished (the link is written first) has nothing to lay over.
+      if (await this.store.load(childId))
+        followUps.push(new Peekable(this.mergedResults(childId, forceRefresh, number + 1)));
+    }
+    for await (const result of this.streamResults(jobId, { forceRefresh })) {
+      let latest: BatchResult = { ...result, attempt: { jobId, number } };
+      for (const followUp of followUps) {
+        if ((await followUp.peek())?.id === result.id) latest = (await followUp.take()) as BatchResult;
+      }
+      yield latest;
+    }
   }
 
   /** Results from the workspace only, or null when they have not been fetched. */
@@ -222,6 +316,158 @@ export class RelayClient {
   /** Asks the provider to cancel every unfinished batch of the job. True when the provider accepted. */
   async cancelBatch(jobId: string): Promise<boolean> {
     return this.withSubmission(jobId, (submission) => submission.cancel());
+  }
+
+  /**
+   * A follow-up job that runs again exactly the requests of a finished job whose results have the given statuses
+   * (default failed, expired, cancelled), as they were first sent. The two are linked both ways in their records
+   * (`parent_job_id`, `retry_job_ids`); `streamResults(jobId, { merged: true })` lays the new results over the old.
+   * A job with nothing to retry is an error (code nothing_to_retry).
+   */
+  async retryFailed(jobId: string, options: RetryOptions = {}): Promise<BatchJob> {
+    const statuses = new Set<string>(options.statuses ?? DEFAULT_RETRY_STATUSES);
+    for (const status of statuses) {
+      if (!RETRYABLE_STATUSES.has(status)) {
+        throw new ValidationError(
+          `statuses: "${status}" is not a result status that can be retried (${[...RETRYABLE_STATUSES].join(", ")}).`,
+        );
+      }
+    }
+    const parent = await this.getJob(jobId);
+    if (!parent) throw new JobNotFoundError(jobId);
+    if (!isFinished(parent.status)) throw new JobNotFinishedError(jobId, parent.status);
+    await this.ensureResults(jobId);
+    let matching = 0;
+    for await (const result of readStoredResults(this.store, jobId))
+      if (statuses.has(result.status)) matching += 1;
+    if (matching === 0) {
+      throw new RelayError(
+        "nothing_to_retry",
+        `Job "${jobId}" has no ${[...statuses].join(", ")} results; there is nothing to retry.`,
+      );
+    }
+    const childId = options.jobId ?? nextRetryJobId(parent, new Set(await this.listJobs()));
+    assertValidJobId(childId);
+    if (await this.store.load(childId)) {
+      throw new JobExistsError(`Job "${childId}" already exists; give the follow-up job another ID.`);
+    }
+    const adapter = await this.adapter(parent.provider);
+    await this.workspace.assertWritable();
+    // The link is stored before the follow-up job exists, so that no follow-up can be left unlinked by a crash.
+    await this.store.withJob(jobId, async (job) => {
+      job.record.retry_job_ids = [...(job.record.retry_job_ids ?? []), childId];
+      await job.save();
+    });
+    let child: JobRecord;
+    try {
+      child = await Submission.start(this.store, adapter, this.settings, {
+        jobId: childId,
+        provider: parent.provider,
+        description:
+          options.description ?? `Retry of ${matching} ${[...statuses].join("/")} requests of ${jobId}`,
+        endpoint: parent.endpoint,
+        overwrite: false,
+        parentJobId: jobId,
+        encoded: requestsToRetry(this.workspace, parent, readStoredResults(this.store, jobId), statuses),
+      });
+    } catch (error) {
+      if (!(await this.store.load(childId))) {
+        await this.store.withJob(jobId, async (job) => {
+          job.record.retry_job_ids = (job.record.retry_job_ids ?? []).filter((id) => id !== childId);
+          await job.save();
+        });
+      }
+      throw error;
+    }
+    if (options.wait) return this.waitForBatch(childId, options.wait === true ? {} : options.wait);
+    return toBatchJob(child);
+  }
+
+  /**
+   * The records of the workspace's jobs that match the filter (status, provider, submitted since/until, text in
+   * the ID or description), newest first. Records that cannot be read are left out (see scanJobs).
+   */
+  async getAllJobs(filter: JobFilter = {}): Promise<JobRecord[]> {
+    const matches = recordFilter(filter);
+    await this.ready;
+    return (await scanJobs(this.store))
+      .flatMap((listing) => (listing.record && matches(listing.record) ? [listing.record] : []))
+      .sort(newestFirst);
+  }
+
+  /** Every job of the workspace with its record, or with the error that kept it from being read. */
+  async scanJobs(): Promise<JobListing[]> {
+    await this.ready;
+    return scanJobs(this.store);
+  }
+
+  /**
+   * What requests would cost at the provider's batch prices, before anything is sent: prompt tokens counted by the
+   * model's tokenizer where Relay has one (OpenAI's), else approximated; output at each request's maxTokens, or
+   * `outputTokensPerRequest` (default 256) for requests without one. Unknown models cost null and are named.
+   */
+  async estimateCost(options: {
+    requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+    provider: ProviderName;
+    outputTokensPerRequest?: number;
+  }): Promise<CostEstimate> {
+    return estimateCost(providerEntry(options.provider), options.requests, options);
+  }
+
+  /** What a job cost, from the usage in its stored results, at batch prices (cached input priced as cached). */
+  async jobCost(jobId: string): Promise<JobCost> {
+    const record = await this.getJob(jobId);
+    if (!record) throw new JobNotFoundError(jobId);
+    const tally = new CostTally(providerEntry(record.provider));
+    const resultsStored = await this.workspace.hasResults(jobId);
+    if (resultsStored) {
+      const models = new Set(record.shards.map((shard) => shard.model));
+      const jobModel = models.size === 1 ? [...models][0] : null;
+      for await (const result of readStoredResults(this.store, jobId)) {
+        if (result.usage) tally.add(result.model ?? jobModel, result.usage);
+      }
+    }
+    const report = tally.report();
+    return {
+      ...report,
+      ...(resultsStored ? {} : { costUsd: null }),
+      jobId,
+      resultsStored,
+      estimate: record.estimated_cost ?? null,
+    };
+  }
+
+  /**
+   * Deletes what the provider keeps for the job that Relay no longer needs (uploaded input files, result files, or
+   * Anthropic's batches), once the results are stored in the workspace; never before. Provider storage is limited
+   * (e.g. 500 files on an Azure resource). Safe to call again.
+   */
+  async cleanup(jobId: string): Promise<CleanupReport> {
+    assertValidJobId(jobId);
+    await this.ready;
+    if (!(await this.workspace.hasResults(jobId))) {
+      throw new RelayError(
+        "results_not_stored",
+        `Job "${jobId}" has no stored results yet; retrieve them first (cleanup never deletes what they need).`,
+      );
+    }
+    return this.withJob(jobId, async (job, adapter) => {
+      const deleted: string[] = [];
+      for (const shard of job.record.shards) {
+        if (shard.cleaned_at || !shard.provider_batch_id || !adapter.deleteBatchFiles) continue;
+        deleted.push(
+          ...(await adapter.deleteBatchFiles({
+            batchId: shard.provider_batch_id,
+            inputFileId: shard.input_file_id,
+            outputFileId: shard.output_file_id,
+            errorFileId: shard.error_file_id,
+          })),
+        );
+        shard.cleaned_at = nowIso();
+        await job.save();
+      }
+      return { jobId, deleted };
+    });
   }
 
   // ---- internals ----
@@ -269,4 +515,23 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       { once: true },
     );
   });
+}
+
+/** An async iterator whose next value can be looked at before it is taken. */
+class Peekable<T> {
+  private next: Promise<IteratorResult<T>> | undefined;
+
+  constructor(private readonly source: AsyncIterator<T>) {}
+
+  async peek(): Promise<T | undefined> {
+    this.next ??= this.source.next();
+    const result = await this.next;
+    return result.done ? undefined : result.value;
+  }
+
+  async take(): Promise<T | undefined> {
+    const value = await this.peek();
+    this.next = undefined;
+    return value;
+  }
 }

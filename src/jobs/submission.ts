@@ -1,11 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
+import { DEFAULT_ESTIMATED_OUTPUT_TOKENS } from "../cost/estimate.js";
+import { type CostReport, CostTally } from "../cost/tally.js";
+import { TokenCounters } from "../cost/tokenizer.js";
 import { JobExistsError } from "../errors.js";
+import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter, ProviderBatch } from "../providers/types.js";
 import { type BatchRequest, isFinished, type ProviderName } from "../types.js";
-import type { JobRecord, ShardRecord } from "../workspace/job-record.js";
+import type { JobRecord, ShardRecord, StoredCostEstimate } from "../workspace/job-record.js";
 import { admitShards, enqueuedTokens } from "./budget.js";
-import { planShards } from "./plan.js";
+import { type EncodedRequest, encodeRequests, planShards } from "./plan.js";
 import { type JobHandle, newJobRecord } from "./record.js";
 import type { PipelineSettings } from "./settings.js";
 import type { JobStore } from "./store.js";
@@ -17,14 +21,46 @@ import {
   requeueIfPassingFailure,
 } from "./submit.js";
 
-export interface NewJob {
+interface NewJobBase {
   jobId: string;
   provider: ProviderName;
-  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
   description: string;
   /** Already checked by the adapter. */
   endpoint: string | null;
   overwrite: boolean;
+  /** For a follow-up job (retryFailed): the job whose requests it runs again. */
+  parentJobId?: string;
+}
+
+/** A job from requests to validate and encode, or from requests already encoded (a retry of stored requests). */
+export type NewJob =
+  | (NewJobBase & { requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest> })
+  | (NewJobBase & { encoded: AsyncIterable<EncodedRequest> });
+
+/** Adds each request to the cost tally as it passes: prompt tokens as planned, output at its maxTokens or a default. */
+async function* tallied(
+  requests: AsyncIterable<EncodedRequest>,
+  tally: CostTally,
+): AsyncGenerator<EncodedRequest> {
+  for await (const request of requests) {
+    const outputTokens = request.maxOutputTokens ?? DEFAULT_ESTIMATED_OUTPUT_TOKENS;
+    tally.add(request.model, {
+      inputTokens: request.tokens,
+      outputTokens,
+      totalTokens: request.tokens + outputTokens,
+    });
+    yield request;
+  }
+}
+
+function storedEstimate(report: CostReport): StoredCostEstimate {
+  return {
+    input_tokens: report.inputTokens,
+    output_tokens: report.outputTokens,
+    cost_usd: report.costUsd,
+    unknown_models: report.unknownModels,
+    prices_as_of: report.pricesAsOf,
+  };
 }
 
 const isOpen = (shard: ShardRecord) => shard.state !== "created" && shard.state !== "create_failed";
@@ -71,14 +107,26 @@ export class Submission {
       const jobDir = workspace.jobDir(job.jobId);
       const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
       let plan: Awaited<ReturnType<typeof planShards>>;
+      const budget = settings.budget(adapter);
+      const limits = settings.limits(adapter);
+      let encoded: AsyncIterable<EncodedRequest>;
+      let tally: CostTally | undefined;
+      if ("encoded" in job) encoded = job.encoded;
+      else {
+        // The cost estimate kept in the record counts tokens as planned (approximately, unless a budget asks for
+        // the tokenizer): an estimate made on the way costs no second pass over the requests.
+        tally = new CostTally(providerEntry(job.provider));
+        const counters = budget ? new TokenCounters() : undefined;
+        encoded = tallied(
+          encodeRequests(job.requests, { adapter, limits, endpoint: job.endpoint, counters }),
+          tally,
+        );
+      }
       try {
-        const budget = settings.budget(adapter);
         plan = await planShards({
-          requests: job.requests,
-          adapter,
-          limits: settings.limits(adapter),
-          ...(budget ? { maxTokensPerBatch: (model: string) => budget(model) } : {}),
-          endpoint: job.endpoint,
+          requests: encoded,
+          limits,
+          ...(budget ? { maxTokensPerBatch: budget } : {}),
           directory: staging,
         });
       } catch (error) {
@@ -111,6 +159,8 @@ export class Submission {
         description: job.description,
         endpoint: job.endpoint,
         plan,
+        parentJobId: job.parentJobId,
+        estimatedCost: tally ? storedEstimate(tally.report()) : null,
       });
       const submission = new Submission(store.handle(record), adapter, store, settings);
       await submission.job.save();

@@ -32,6 +32,7 @@ export function applyBatch(shard: ShardRecord, batch: ProviderBatch): void {
   shard.error_file_id = batch.errorFileId;
   shard.input_file_id ??= batch.inputFileId;
   shard.error = batch.error;
+  if (batch.resultsExpireAt != null) shard.results_expire_at = new Date(batch.resultsExpireAt).toISOString();
   shard.updated_at = nowIso();
 }
 

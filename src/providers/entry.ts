@@ -23,8 +23,10 @@ export interface ProviderEntry<Name extends string = string> {
   readonly emulatorBasePath: string;
   /** A model that exists at the provider, for the demo and the tests. */
   readonly demoModel: string;
-  /** The provider's id in the price table. */
+  /** The provider's id in the price table (@pydantic/genai-prices). */
   readonly priceKey: string;
+  /** What batches cost against the price table's (synchronous) prices, and where the provider says so. */
+  readonly batchDiscount: BatchDiscount;
   /** What one batch may hold; the planner splits jobs to respect it. */
   readonly limits: ProviderLimits;
   /** Builds the adapter; loaded on first use, so that an SDK costs memory only for the providers a process uses. */
@@ -32,6 +34,15 @@ export interface ProviderEntry<Name extends string = string> {
   /** Needs no key: used to read stored records. */
   normaliseStatus(providerStatus: string): JobStatus;
   parseRecord(raw: unknown): ParsedResult | null;
+}
+
+export interface BatchDiscount {
+  /** Batch price = price-table price × multiplier (0.5 for "50% off"). */
+  readonly multiplier: number;
+  /** The provider's page that documents it. */
+  readonly source: string;
+  /** What the discount depends on, when it is not flat. */
+  readonly note?: string;
 }
 
 /** Declares a provider entry, keeping its name as a literal type so that ProviderName can be derived. */

@@ -58,7 +58,17 @@ export interface ProviderBatch {
    */
   progress: number | null;
   createdAt: number | null;
+  /** When the provider stops serving the batch's results (unix ms), if it says or documents it. */
+  resultsExpireAt?: number | null;
   raw: unknown;
+}
+
+/** What Relay knows of a batch's files at the provider, for deleting them once the results are stored. */
+export interface BatchFiles {
+  batchId: string | null;
+  inputFileId: string | null;
+  outputFileId: string | null;
+  errorFileId: string | null;
 }
 
 /** A result as parsed from a provider record, before Relay puts it in request order. */
@@ -115,6 +125,12 @@ export interface ProviderAdapter {
   cancelBatch(batchId: string): Promise<ProviderBatch>;
   /** Every result record the provider holds for a finished batch, from all its result files, in any order. */
   readResults(batch: ProviderBatch): AsyncIterable<ParsedResult>;
+  /**
+   * Deletes what the provider keeps for a finished batch that Relay no longer needs once its results are stored
+   * (uploaded input file, result files, or the batch itself); already gone counts as deleted. Returns what was
+   * deleted. Absent for providers that keep nothing deletable.
+   */
+  deleteBatchFiles?(files: BatchFiles): Promise<string[]>;
   /** Parses one raw result record as stored by this adapter or by the Python Relay. */
   parseRecord(raw: unknown): ParsedResult | null;
   normaliseStatus(providerStatus: string): JobStatus;

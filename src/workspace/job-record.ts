@@ -30,6 +30,10 @@ export interface ShardRecord {
   previous_batch_ids: string[];
   /** Not to be submitted again before this time (ISO-8601), or null. */
   retry_at: string | null;
+  /** When the provider stops serving this batch's results (ISO-8601), when it says or documents it; else null. */
+  results_expire_at?: string | null;
+  /** When Relay deleted the batch's files at the provider (client.cleanup), or null. */
+  cleaned_at?: string | null;
   updated_at: string;
 }
 
@@ -59,7 +63,22 @@ export interface JobRecord {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** A follow-up job made by retryFailed: the job whose requests it runs again (absent or null otherwise). */
+  parent_job_id?: string | null;
+  /** The follow-up jobs retryFailed made from this one, oldest first. */
+  retry_job_ids?: string[];
+  /** The cost estimated when the job was planned (approximate token counts). */
+  estimated_cost?: StoredCostEstimate | null;
   shards: ShardRecord[];
+}
+
+/** A cost estimate as kept in a job record. */
+export interface StoredCostEstimate {
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number | null;
+  unknown_models: string[];
+  prices_as_of: string;
 }
 
 /** A shard record as it starts: nothing sent yet. Give the fields that differ. */

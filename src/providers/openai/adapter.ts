@@ -13,6 +13,7 @@ import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { CLOCK_SLACK_MS, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import type {
+  BatchFiles,
   BatchLookup,
   CreateBatchInput,
   EncodeOptions,
@@ -48,6 +49,17 @@ export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
   );
 }
 
+/** Output files are deleted 30 days after they are made (when the batch ended), unless the batch said otherwise. */
+const OUTPUT_KEPT_MS = 30 * 24 * 3600_000;
+
+function outputExpiresAt(batch: Batch): number | null {
+  const endedAt = batch.completed_at ?? batch.expired_at ?? batch.cancelled_at;
+  if (typeof endedAt !== "number" || !(batch.output_file_id || batch.error_file_id)) return null;
+  const keptSeconds = (batch as { output_expires_after?: { seconds?: number } }).output_expires_after
+    ?.seconds;
+  return endedAt * 1000 + (typeof keptSeconds === "number" ? keptSeconds * 1000 : OUTPUT_KEPT_MS);
+}
+
 export function toProviderBatch(batch: Batch): ProviderBatch {
   const errors = batch.errors?.data ?? [];
   const first = errors[0];
@@ -74,6 +86,7 @@ export function toProviderBatch(batch: Batch): ProviderBatch {
     error,
     progress: null,
     createdAt: typeof batch.created_at === "number" ? batch.created_at * 1000 : null,
+    resultsExpireAt: outputExpiresAt(batch),
     raw: batch,
   };
 }
@@ -210,6 +223,21 @@ export class OpenAIAdapter implements ProviderAdapter {
     } catch (error) {
       throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
     }
+  }
+
+  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const fileId of [files.inputFileId, files.outputFileId, files.errorFileId]) {
+      if (!fileId) continue;
+      try {
+        await this.client.files.delete(fileId);
+      } catch (error) {
+        if ((error as { status?: unknown }).status !== 404)
+          throw toProviderError(this.name, `deleting file ${fileId}`, error);
+      }
+      deleted.push(fileId);
+    }
+    return deleted;
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

@@ -11,6 +11,7 @@ export const openaiEntry = defineProvider({
   emulatorBasePath: "/openai/v1",
   demoModel: "gpt-4o-mini",
   priceKey: "openai",
+  batchDiscount: { multiplier: 0.5, source: "https://platform.openai.com/docs/guides/batch" },
   limits: {
     maxRequestsPerBatch: 50_000,
     maxBytesPerBatch: 200 * 1024 * 1024,
