@@ -109,6 +109,20 @@ export interface JobCost extends CostReport {
   estimate: StoredCostEstimate | null;
 }
 
+/** How a job would be split into provider batches (planBatch). */
+export interface BatchPlan {
+  provider: ProviderName;
+  endpoint: string | null;
+  nRequests: number;
+  shards: {
+    index: number;
+    model: string | null;
+    nRequests: number;
+    bytes: number;
+    estimatedTokens: number;
+  }[];
+}
+
 export interface CleanupReport {
   jobId: string;
   /** Provider-side files (or batches) deleted. */
@@ -176,6 +190,37 @@ export class RelayClient {
       overwrite: options.overwrite ?? false,
     });
     return toBatchJob(record);
+  }
+
+  /**
+   * How `submitBatch` would split the requests into provider batches, after validating and encoding them exactly as
+   * it would; nothing is sent and nothing stored changes (for `relay submit --dry-run`).
+   */
+  async planBatch(options: {
+    requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+    provider: ProviderName;
+    endpoint?: string;
+  }): Promise<BatchPlan> {
+    const adapter = await this.adapter(options.provider);
+    const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
+    await this.ready;
+    await this.workspace.assertWritable();
+    const plan = await Submission.dryRun(this.store, adapter, this.settings, {
+      requests: options.requests,
+      endpoint,
+    });
+    return {
+      provider: providerEntry(options.provider).name,
+      endpoint,
+      nRequests: plan.nRequests,
+      shards: plan.shards.map((shard) => ({
+        index: shard.index,
+        model: shard.model,
+        nRequests: shard.nRequests,
+        bytes: shard.bytes,
+        estimatedTokens: shard.tokens,
+      })),
+    };
   }
 
   /** Job IDs in the workspace, sorted. */

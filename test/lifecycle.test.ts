@@ -312,3 +312,31 @@ describe("the job lifecycle", () => {
     expect(harness.emulator.batchCount("anthropic")).toBe(batchCount - 1);
   });
 });
+
+describe("planBatch", () => {
+  it("shows how a job would be split, sending and storing nothing", async () => {
+    const harness = await startHarness();
+    try {
+      const client = harness.client({
+        providers: {
+          openai: { apiKey: "k", baseURL: harness.emulator.baseURL("openai"), maxRequestsPerBatch: 2 },
+        },
+      });
+      const plan = await client.planBatch({ requests: exampleRequests(5), provider: "openai" });
+      expect(plan.nRequests).toBe(5);
+      expect(plan.shards.map((shard) => [shard.model, shard.nRequests])).toEqual([
+        ["gpt-4o-mini", 2],
+        ["gpt-4o-mini", 2],
+        ["gpt-4o-mini", 1],
+      ]);
+      expect(plan.shards.every((shard) => shard.bytes > 0 && shard.estimatedTokens > 0)).toBe(true);
+      expect(harness.emulator.requestLog).toEqual([]);
+      expect(await client.listJobs()).toEqual([]);
+      await expect(
+        client.planBatch({ requests: [{ id: "a b", model: "m", prompt: "x" }], provider: "openai" }),
+      ).rejects.toMatchObject({ code: "invalid_request_id" });
+    } finally {
+      await harness.close();
+    }
+  });
+});

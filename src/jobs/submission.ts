@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { DEFAULT_ESTIMATED_OUTPUT_TOKENS } from "../cost/estimate.js";
 import { type CostReport, CostTally } from "../cost/tally.js";
 import { TokenCounters } from "../cost/tokenizer.js";
@@ -9,7 +10,7 @@ import type { ProviderAdapter, ProviderBatch } from "../providers/types.js";
 import { type BatchRequest, isFinished, type ProviderName } from "../types.js";
 import type { JobRecord, ShardRecord, StoredCostEstimate } from "../workspace/job-record.js";
 import { admitShards, enqueuedTokens } from "./budget.js";
-import { type EncodedRequest, encodeRequests, planShards } from "./plan.js";
+import { type EncodedRequest, encodeRequests, type PlannedShard, planShards } from "./plan.js";
 import { type JobHandle, newJobRecord } from "./record.js";
 import type { PipelineSettings } from "./settings.js";
 import type { JobStore } from "./store.js";
@@ -168,6 +169,37 @@ export class Submission {
       return record;
     } finally {
       await lock.release();
+    }
+  }
+
+  /**
+   * The shards the requests would be split into, validated and encoded exactly as a submission would, written to a
+   * scratch directory that is removed again. Nothing is sent and nothing stored changes.
+   */
+  static async dryRun(
+    store: JobStore,
+    adapter: ProviderAdapter,
+    settings: PipelineSettings,
+    job: { requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>; endpoint: string | null },
+  ): Promise<{ nRequests: number; shards: PlannedShard[] }> {
+    const scratch = join(store.workspace.directory, ".relay", `dry-run-${randomBytes(6).toString("hex")}`);
+    const limits = settings.limits(adapter);
+    const budget = settings.budget(adapter);
+    try {
+      const plan = await planShards({
+        requests: encodeRequests(job.requests, {
+          adapter,
+          limits,
+          endpoint: job.endpoint,
+          counters: budget ? new TokenCounters() : undefined,
+        }),
+        limits,
+        ...(budget ? { maxTokensPerBatch: budget } : {}),
+        directory: scratch,
+      });
+      return { nRequests: plan.nRequests, shards: plan.shards };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
