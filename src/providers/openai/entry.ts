@@ -1,6 +1,6 @@
 import { defineProvider } from "../entry.js";
+import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
-import { normaliseOpenAIStatus } from "./status.js";
 
 export const openaiEntry = defineProvider({
   name: "openai",
@@ -21,7 +21,7 @@ export const openaiEntry = defineProvider({
     customIdRule: "1 to 64 characters, no spaces or control characters",
     oneModelPerBatch: true,
   },
-  create: async (config) => new (await import("./adapter.js")).OpenAIAdapter(config),
+  create: async (config) => (await import("./adapter.js")).createOpenAIAdapter(config),
   normaliseStatus: normaliseOpenAIStatus,
   parseRecord: parseOpenAIShapedLine,
 });

@@ -1,0 +1,32 @@
+import { defineProvider } from "../entry.js";
+import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
+import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+
+export const azureEntry = defineProvider({
+  name: "azure",
+  displayName: "Azure OpenAI",
+  apiKeyEnv: "AZURE_OPENAI_API_KEY",
+  // The resource endpoint, as AzureOpenAI's `endpoint`; the api-version comes from OPENAI_API_VERSION.
+  baseURLEnv: "AZURE_OPENAI_ENDPOINT",
+  defaultBaseURL: "https://<resource>.openai.azure.com",
+  emulatorBasePath: "/azure",
+  // A Global-Batch deployment name: Azure takes deployment names as `model`.
+  demoModel: "gpt-4o-mini",
+  priceKey: "azure",
+  limits: {
+    // Global batch: 100,000 requests and 200 MB per file (global-batch-limits.md; error too_many_tasks).
+    maxRequestsPerBatch: 100_000,
+    // "200 MB", read as decimal megabytes, the smaller of the two readings.
+    maxBytesPerBatch: 200_000_000,
+    // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
+    maxBytesPerRequest: 50_000_000,
+    // Azure documents no pattern; Relay applies the rule it applies to OpenAI (UNVERIFIED).
+    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
+    customIdRule: "1 to 64 characters, no spaces or control characters",
+    // The same Global-Batch deployment name must be on every line (model_mismatch otherwise).
+    oneModelPerBatch: true,
+  },
+  create: async (config) => (await import("./adapter.js")).createAzureAdapter(config),
+  normaliseStatus: normaliseOpenAIStatus,
+  parseRecord: parseOpenAIShapedLine,
+});

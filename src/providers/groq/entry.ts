@@ -1,0 +1,31 @@
+import { defineProvider } from "../entry.js";
+import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
+import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
+
+export const groqEntry = defineProvider({
+  name: "groq",
+  displayName: "Groq",
+  apiKeyEnv: "GROQ_API_KEY",
+  baseURLEnv: "GROQ_BASE_URL",
+  // groq-sdk's convention: the host root; every path carries /openai/v1.
+  defaultBaseURL: "https://api.groq.com",
+  emulatorBasePath: "/groq",
+  demoModel: "llama-3.1-8b-instant",
+  priceKey: "groq",
+  limits: {
+    // Groq documents no request cap per batch; OpenAI's 50,000 is assumed (UNVERIFIED).
+    maxRequestsPerBatch: 50_000,
+    // "up to 100 MB" (groq-sdk's FileCreateParams); read as decimal megabytes, the smaller of the two readings.
+    maxBytesPerBatch: 100_000_000,
+    // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
+    maxBytesPerRequest: 50_000_000,
+    // Groq documents no pattern; Relay applies the rule it applies to OpenAI (UNVERIFIED).
+    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
+    customIdRule: "1 to 64 characters, no spaces or control characters",
+    // Lines name their model; one model per file is the OpenAI rule the protocol follows (UNVERIFIED at Groq).
+    oneModelPerBatch: true,
+  },
+  create: async (config) => (await import("./adapter.js")).createGroqAdapter(config),
+  normaliseStatus: normaliseOpenAIStatus,
+  parseRecord: parseOpenAIShapedLine,
+});
