@@ -72,9 +72,16 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
     });
   }
 
+  /**
+   * The `api-key` header; on the v1 API also the key as a bearer token (as the plain OpenAI client sends it). A
+   * bearer token on the versioned API is an Entra ID token, which the emulator cannot check: it is refused.
+   */
   checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
     const header = request.headers["api-key"];
-    const key = (typeof header === "string" ? header : undefined) ?? bearerKey(request.headers.authorization);
+    const v1 = (request.url ?? "").startsWith(`/${this.name}/openai/v1/`);
+    const key =
+      (typeof header === "string" ? header : undefined) ??
+      (v1 ? bearerKey(request.headers.authorization) : undefined);
     if (key !== undefined && acceptsKey(key)) return null;
     return {
       status: 401,
