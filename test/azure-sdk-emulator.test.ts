@@ -1,6 +1,7 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Emulator, ManualClock } from "../src/emulator/index.js";
+import { chatLine } from "./support/openai-compatible.js";
 
 const KEY = "azure-emulator-key";
 const DEPLOYMENT = "gpt-4o-mini-batch";
@@ -8,15 +9,6 @@ const ENOUGH = 60_000;
 const ISO_7 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}\+00:00$/;
 
 const jsonl = (lines: object[]) => `${lines.map((line) => JSON.stringify(line)).join("\n")}\n`;
-
-function chatLine(customId: string, prompt: string, url = "/v1/chat/completions") {
-  return {
-    custom_id: customId,
-    method: "POST",
-    url,
-    body: { model: DEPLOYMENT, messages: [{ role: "user", content: prompt }] },
-  };
-}
 
 describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Azure emulator unchanged", () => {
   let emulator: Emulator;
@@ -41,7 +33,10 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
     client.files.create({ file: new File([jsonl(lines)], name), purpose: "batch" });
 
   it("versioned API: uploads, creates, follows the batch in Azure's shapes and downloads the output", async () => {
-    const file = await upload(versioned, [chatLine("a", "first"), chatLine("b", "second")]);
+    const file = await upload(versioned, [
+      chatLine("a", "first", DEPLOYMENT),
+      chatLine("b", "second", DEPLOYMENT),
+    ]);
     expect(file).toMatchObject({ object: "file", purpose: "batch", status: "processed", expires_at: null });
     expect(file.id).toMatch(/^file-[0-9a-f]{32}$/);
     const batch = await versioned.batches.create({
@@ -88,7 +83,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
   });
 
   it("v1 API: ISO timestamps with 7 digits, capitalised statuses, null counts while validating", async () => {
-    const file = await upload(v1, [chatLine("x", "one"), chatLine("y", "two")]);
+    const file = await upload(v1, [chatLine("x", "one", DEPLOYMENT), chatLine("y", "two", DEPLOYMENT)]);
     const batch = await v1.batches.create({
       input_file_id: file.id,
       endpoint: "/v1/chat/completions",
@@ -113,7 +108,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
   });
 
   it("lists batches newest first with cursor paging, on both APIs", async () => {
-    const file = await upload(versioned, [chatLine("p", "page")], "page.jsonl");
+    const file = await upload(versioned, [chatLine("p", "page", DEPLOYMENT)], "page.jsonl");
     const created: string[] = [];
     for (let index = 0; index < 3; index += 1) {
       const batch = await versioned.batches.create({
@@ -133,7 +128,11 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
   });
 
   it("cancels: cancelling, then cancelled with the finished part", async () => {
-    const file = await upload(versioned, [chatLine("c1", "one"), chatLine("c2", "two")], "cancel.jsonl");
+    const file = await upload(
+      versioned,
+      [chatLine("c1", "one", DEPLOYMENT), chatLine("c2", "two", DEPLOYMENT)],
+      "cancel.jsonl",
+    );
     const batch = await versioned.batches.create({
       input_file_id: file.id,
       endpoint: "/v1/chat/completions",
@@ -146,7 +145,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
   });
 
   it("fails a job at validation for Azure's reasons: a window other than 24h, lines with different urls", async () => {
-    const file = await upload(versioned, [chatLine("w", "window")], "window.jsonl");
+    const file = await upload(versioned, [chatLine("w", "window", DEPLOYMENT)], "window.jsonl");
     const window = await versioned.batches.create({
       input_file_id: file.id,
       endpoint: "/v1/chat/completions",
@@ -154,7 +153,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
     });
     const mixed = await upload(
       versioned,
-      [chatLine("u1", "one"), chatLine("u2", "two", "/chat/completions")],
+      [chatLine("u1", "one", DEPLOYMENT), chatLine("u2", "two", DEPLOYMENT, "/chat/completions")],
       "mixed.jsonl",
     );
     const urls = await versioned.batches.create({
@@ -178,14 +177,14 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
       maxRetries: 0,
     });
     const expiring = await preview.files.create({
-      file: new File([jsonl([chatLine("e", "expiry")])], "expiring.jsonl"),
+      file: new File([jsonl([chatLine("e", "expiry", DEPLOYMENT)])], "expiring.jsonl"),
       purpose: "batch",
       expires_after: { anchor: "created_at", seconds: 1_209_600 },
     });
     expect(expiring.expires_at).toBe(expiring.created_at + 1_209_600);
     await expect(
       preview.files.create({
-        file: new File([jsonl([chatLine("e", "expiry")])], "short.jsonl"),
+        file: new File([jsonl([chatLine("e", "expiry", DEPLOYMENT)])], "short.jsonl"),
         purpose: "batch",
         expires_after: { anchor: "created_at", seconds: 3_600 },
       }),
@@ -197,7 +196,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
       .list()
       .filter((entry) => entry.expiresAt === undefined).length;
     try {
-      const refused = await upload(versioned, [chatLine("q", "quota")], "quota.jsonl").catch(
+      const refused = await upload(versioned, [chatLine("q", "quota", DEPLOYMENT)], "quota.jsonl").catch(
         (error) => error,
       );
       expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
@@ -207,7 +206,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
       });
       // A file with an expiry counts against the other quota and is still taken.
       await preview.files.create({
-        file: new File([jsonl([chatLine("q", "quota")])], "quota.jsonl"),
+        file: new File([jsonl([chatLine("q", "quota", DEPLOYMENT)])], "quota.jsonl"),
         purpose: "batch",
         expires_after: { anchor: "created_at", seconds: 2_592_000 },
       });
@@ -224,7 +223,7 @@ describe("the official openai SDK's AzureOpenAI and OpenAI clients accept the Az
       deployment: DEPLOYMENT,
       maxRetries: 0,
     });
-    const file = await upload(versioned, [chatLine("t", "trap")], "trap.jsonl");
+    const file = await upload(versioned, [chatLine("t", "trap", DEPLOYMENT)], "trap.jsonl");
     const error = await trapped.batches
       .create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" })
       .catch((caught: unknown) => caught);

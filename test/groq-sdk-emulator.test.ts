@@ -5,18 +5,10 @@ import { join } from "node:path";
 import Groq from "groq-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Emulator, ManualClock } from "../src/emulator/index.js";
+import { chatLine } from "./support/openai-compatible.js";
 import { loadSpec, type OpenApiSpecValidator } from "./support/openapi.js";
 
 const MODEL = "llama-3.1-8b-instant";
-
-function chatLine(customId: string, prompt: string) {
-  return {
-    custom_id: customId,
-    method: "POST",
-    url: "/v1/chat/completions",
-    body: { model: MODEL, messages: [{ role: "user", content: prompt }] },
-  };
-}
 
 describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
   let emulator: Emulator;
@@ -52,7 +44,11 @@ describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
   }
 
   it("uploads, creates with metadata, follows the batch to completion and downloads the output", async () => {
-    const file = await upload([chatLine("a", "first"), chatLine("b", "second"), chatLine("c", "third")]);
+    const file = await upload([
+      chatLine("a", "first", MODEL),
+      chatLine("b", "second", MODEL),
+      chatLine("c", "third", MODEL),
+    ]);
     expect(file).toMatchObject({ object: "file", purpose: "batch", filename: "input.jsonl" });
     expect(file.id).toMatch(/^file_01/);
     expect(await sdk.files.info(file.id as string)).toMatchObject({ id: file.id, bytes: file.bytes });
@@ -105,7 +101,7 @@ describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
   });
 
   it("takes completion windows from 24h to 7d and refuses others with a typed error", async () => {
-    const file = await upload([chatLine("w", "window")], "window.jsonl");
+    const file = await upload([chatLine("w", "window", MODEL)], "window.jsonl");
     const week = await sdk.batches.create({
       input_file_id: file.id as string,
       endpoint: "/v1/chat/completions",
@@ -125,7 +121,7 @@ describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
   });
 
   it("lists every batch in one answer, newest first, and cancels: cancelling, then cancelled", async () => {
-    const file = await upload([chatLine("c1", "one"), chatLine("c2", "two")], "cancel.jsonl");
+    const file = await upload([chatLine("c1", "one", MODEL), chatLine("c2", "two", MODEL)], "cancel.jsonl");
     const batch = await sdk.batches.create({
       input_file_id: file.id as string,
       endpoint: "/v1/chat/completions",
@@ -147,7 +143,7 @@ describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
   });
 
   it("reports validation failures in errors.data, as the OpenAI protocol does", async () => {
-    const file = await upload([chatLine("d", "x"), chatLine("d", "y")], "duplicate.jsonl");
+    const file = await upload([chatLine("d", "x", MODEL), chatLine("d", "y", MODEL)], "duplicate.jsonl");
     const batch = await sdk.batches.create({
       input_file_id: file.id as string,
       endpoint: "/v1/chat/completions",

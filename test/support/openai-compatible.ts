@@ -13,3 +13,13 @@ export function batchAt(emulation: OpenAICompatibleEmulation, index = 0) {
   if (!batch) throw new Error(`the emulation holds no batch ${index}`);
   return batch;
 }
+
+/** One chat-completions line of a batch input file, as an SDK user writes it. */
+export function chatLine(customId: string, prompt: string, model: string, url = "/v1/chat/completions") {
+  return {
+    custom_id: customId,
+    method: "POST",
+    url,
+    body: { model, messages: [{ role: "user", content: prompt }] },
+  };
+}

@@ -5,6 +5,8 @@ import type { StoredFile } from "../files.js";
 import { HttpError, type MultipartPart, type RouteContext } from "../http.js";
 import { uploadExpiry } from "../openai-compatible/checks.js";
 import {
+  EXPIRING_BATCH_FIELDS,
+  OPENAI_FILE_PURPOSES,
   type OpenAICompatibleBatch,
   OpenAICompatibleEmulation,
   type ProtocolRules,
@@ -35,16 +37,10 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
   readonly fileQuota = { withoutExpiry: 500, withExpiry: 10_000 };
   protected readonly rules: ProtocolRules = {
     endpoints: new Set(["/v1/chat/completions", "/chat/completions", "/v1/responses", "/responses"]),
-    filePurposes: new Set(["batch", "fine-tune", "assistants", "vision", "user_data", "evals"]),
+    filePurposes: new Set(OPENAI_FILE_PURPOSES),
     maxRequests: 100_000,
     maxFileBytes: 200_000_000,
-    createFields: new Set([
-      "input_file_id",
-      "endpoint",
-      "completion_window",
-      "metadata",
-      "output_expires_after",
-    ]),
+    createFields: new Set(EXPIRING_BATCH_FIELDS),
     fileExpiry: { min: 1_209_600, max: 2_592_000 },
     input: {
       codes: {

@@ -3,12 +3,12 @@ import type { SimRequest } from "../engine.js";
 import type { StoredFile } from "../files.js";
 import { HttpError, type RouteContext, sendJson } from "../http.js";
 import {
-  type OpenAICompatibleBatch,
+  BATCH_FIELDS,
   OpenAICompatibleEmulation,
   type ProtocolRules,
   type WindowCheck,
 } from "../openai-compatible/emulation.js";
-import { bearerKey } from "../openai-compatible/errors.js";
+import { bearerRefusal } from "../openai-compatible/errors.js";
 import { groqId } from "./ids.js";
 import { groqResultLine } from "./results.js";
 
@@ -28,7 +28,7 @@ export class GroqEmulation extends OpenAICompatibleEmulation {
     filePurposes: new Set(["batch"]),
     maxRequests: 50_000,
     maxFileBytes: 100_000_000,
-    createFields: new Set(["input_file_id", "endpoint", "completion_window", "metadata"]),
+    createFields: new Set(BATCH_FIELDS),
   };
 
   constructor(...args: ConstructorParameters<typeof OpenAICompatibleEmulation>) {
@@ -37,9 +37,9 @@ export class GroqEmulation extends OpenAICompatibleEmulation {
   }
 
   checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
-    const key = bearerKey(request.headers.authorization);
-    if (key !== undefined && acceptsKey(key)) return null;
-    return { status: 401, body: this.errorBody(401, "invalid_api_key", "Invalid API Key") };
+    return bearerRefusal(request, acceptsKey, () =>
+      this.errorBody(401, "invalid_api_key", "Invalid API Key"),
+    );
   }
 
   /** Groq's error body: OpenAI's without `param`. */
@@ -92,7 +92,7 @@ export class GroqEmulation extends OpenAICompatibleEmulation {
   }
 
   /** Groq's batch object is OpenAI's without `model` and `usage`. */
-  protected override presentBatch(object: Json, _batch: OpenAICompatibleBatch): Json {
+  protected override presentBatch(object: Json): Json {
     const { model: _, usage: __, ...rest } = object;
     return rest;
   }

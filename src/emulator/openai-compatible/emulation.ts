@@ -59,6 +59,20 @@ export interface WindowCheck {
 
 type Json = Record<string, unknown>;
 
+/** The fields of a batch creation every dialect takes. */
+export const BATCH_FIELDS = ["input_file_id", "endpoint", "completion_window", "metadata"] as const;
+/** The fields of a batch creation where output files may expire (OpenAI, Azure). */
+export const EXPIRING_BATCH_FIELDS = [...BATCH_FIELDS, "output_expires_after"] as const;
+/** The file purposes of OpenAI's Files API (Azure's v1 API takes the same). */
+export const OPENAI_FILE_PURPOSES = [
+  "assistants",
+  "batch",
+  "fine-tune",
+  "vision",
+  "user_data",
+  "evals",
+] as const;
+
 const seconds = (ms: number) => Math.floor(ms / 1000);
 const DAY_MS = 24 * 60 * 60_000;
 

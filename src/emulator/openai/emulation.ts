@@ -1,6 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import { OpenAICompatibleEmulation, type ProtocolRules } from "../openai-compatible/emulation.js";
-import { bearerKey, openAIErrorBody, redactKey } from "../openai-compatible/errors.js";
+import {
+  EXPIRING_BATCH_FIELDS,
+  OPENAI_FILE_PURPOSES,
+  OpenAICompatibleEmulation,
+  type ProtocolRules,
+} from "../openai-compatible/emulation.js";
+import { bearerRefusal, openAIErrorBody, redactKey } from "../openai-compatible/errors.js";
 
 /** OpenAI's Files and Batches API, as far as batch work uses it. Mounted at /openai (base URL …/openai/v1). */
 export class OpenAIEmulation extends OpenAICompatibleEmulation {
@@ -13,16 +18,10 @@ export class OpenAIEmulation extends OpenAICompatibleEmulation {
       "/v1/completions",
       "/v1/moderations",
     ]),
-    filePurposes: new Set(["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]),
+    filePurposes: new Set(OPENAI_FILE_PURPOSES),
     maxRequests: 50_000,
     maxFileBytes: 200 * 1024 * 1024,
-    createFields: new Set([
-      "input_file_id",
-      "endpoint",
-      "completion_window",
-      "metadata",
-      "output_expires_after",
-    ]),
+    createFields: new Set(EXPIRING_BATCH_FIELDS),
     fileExpiry: { min: 3600, max: 2_592_000 },
   };
 
@@ -32,13 +31,15 @@ export class OpenAIEmulation extends OpenAICompatibleEmulation {
   }
 
   checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
-    const key = bearerKey(request.headers.authorization);
-    if (key !== undefined && acceptsKey(key)) return null;
-    const message =
-      key === undefined
-        ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth."
-        : `Incorrect API key provided: ${redactKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`;
-    return { status: 401, body: this.errorBody(401, "invalid_api_key", message) };
+    return bearerRefusal(request, acceptsKey, (key) =>
+      this.errorBody(
+        401,
+        "invalid_api_key",
+        key === undefined
+          ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth."
+          : `Incorrect API key provided: ${redactKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      ),
+    );
   }
 
   errorBody(status: number, code: string, message: string) {

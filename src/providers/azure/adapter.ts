@@ -1,6 +1,5 @@
 import { OpenAICompatibleAdapter } from "../shared/openai-compatible/adapter.js";
 import { CHAT_COMPLETIONS, RESPONSES } from "../shared/openai-compatible/encode.js";
-import { RestClient } from "../shared/rest-client.js";
 import type { ResolvedProviderConfig } from "../types.js";
 import { azureApi } from "./api.js";
 import { azureEntry } from "./entry.js";
@@ -19,20 +18,11 @@ export const FILE_EXPIRY_SECONDS = 30 * 24 * 60 * 60;
 export function createAzureAdapter(config: ResolvedProviderConfig): OpenAICompatibleAdapter {
   const api = azureApi(config.baseURL, config.apiVersion ?? (config.env.OPENAI_API_VERSION || undefined));
   const expiry = { seconds: FILE_EXPIRY_SECONDS, anchor: "created_at" };
-  return new OpenAICompatibleAdapter({
-    name: azureEntry.name,
-    displayName: azureEntry.displayName,
-    limits: azureEntry.limits,
-    rest: new RestClient({
-      apiKey: config.apiKey,
-      baseURL: api.baseURL,
-      query: api.query,
-      authHeaders: { "api-key": config.apiKey },
-      timeoutMs: config.timeoutMs,
-      maxRetries: config.maxRetries,
-    }),
+  return new OpenAICompatibleAdapter(azureEntry, config, {
+    apiBaseURL: api.baseURL,
+    query: api.query,
+    authHeaders: { "api-key": config.apiKey },
     endpoints: [CHAT_COMPLETIONS, RESPONSES],
-    configuredEndpoint: config.endpoint,
     completionWindow: "24h",
     listing: "cursor",
     ...(api.fileExpiry

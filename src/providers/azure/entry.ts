@@ -1,4 +1,5 @@
 import { defineProvider } from "../entry.js";
+import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 
@@ -20,9 +21,8 @@ export const azureEntry = defineProvider({
     maxBytesPerBatch: 200_000_000,
     // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
     maxBytesPerRequest: 50_000_000,
-    // Azure documents no pattern; Relay applies the rule it applies to OpenAI (UNVERIFIED).
-    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
-    customIdRule: "1 to 64 characters, no spaces or control characters",
+    // Azure documents no custom_id rule (UNVERIFIED).
+    ...PRINTABLE_CUSTOM_ID,
     // The same Global-Batch deployment name must be on every line (model_mismatch otherwise).
     oneModelPerBatch: true,
   },

@@ -1,6 +1,5 @@
 import { OpenAICompatibleAdapter } from "../shared/openai-compatible/adapter.js";
 import { CHAT_COMPLETIONS } from "../shared/openai-compatible/encode.js";
-import { RestClient } from "../shared/rest-client.js";
 import type { ResolvedProviderConfig } from "../types.js";
 import { groqEntry } from "./entry.js";
 import { groqCompletionWindow } from "./window.js";
@@ -15,18 +14,9 @@ export const GROQ_API_PATH = "/openai/v1";
 export function createGroqAdapter(config: ResolvedProviderConfig): OpenAICompatibleAdapter {
   const completionWindow = groqCompletionWindow(config.completionWindow);
   const root = (config.baseURL ?? groqEntry.defaultBaseURL).replace(/\/+$/, "");
-  return new OpenAICompatibleAdapter({
-    name: groqEntry.name,
-    displayName: groqEntry.displayName,
-    limits: groqEntry.limits,
-    rest: new RestClient({
-      apiKey: config.apiKey,
-      baseURL: `${root}${GROQ_API_PATH}`,
-      timeoutMs: config.timeoutMs,
-      maxRetries: config.maxRetries,
-    }),
+  return new OpenAICompatibleAdapter(groqEntry, config, {
+    apiBaseURL: `${root}${GROQ_API_PATH}`,
     endpoints: [CHAT_COMPLETIONS],
-    configuredEndpoint: config.endpoint,
     completionWindow,
     listing: "single",
   });

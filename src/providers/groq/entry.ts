@@ -1,4 +1,5 @@
 import { defineProvider } from "../entry.js";
+import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 
@@ -19,9 +20,8 @@ export const groqEntry = defineProvider({
     maxBytesPerBatch: 100_000_000,
     // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
     maxBytesPerRequest: 50_000_000,
-    // Groq documents no pattern; Relay applies the rule it applies to OpenAI (UNVERIFIED).
-    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
-    customIdRule: "1 to 64 characters, no spaces or control characters",
+    // Groq documents no custom_id rule (UNVERIFIED).
+    ...PRINTABLE_CUSTOM_ID,
     // Lines name their model; one model per file is the OpenAI rule the protocol follows (UNVERIFIED at Groq).
     oneModelPerBatch: true,
   },

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { ValidationError } from "../../../errors.js";
 import type { BatchRequest, JobStatus } from "../../../types.js";
+import type { ProviderEntry } from "../../entry.js";
 import {
   AmbiguousCreateError,
   type BatchLookup,
@@ -11,6 +12,7 @@ import {
   type ProviderAdapter,
   type ProviderBatch,
   type ProviderLimits,
+  type ResolvedProviderConfig,
 } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
 import { readText } from "../http.js";
@@ -19,25 +21,22 @@ import { resumableLines } from "../lines.js";
 import { multipartFileBody } from "../multipart.js";
 import { parseOpenAIShapedLine } from "../openai-shape.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../paging.js";
-import type { RestClient } from "../rest-client.js";
+import { RestClient } from "../rest-client.js";
 import { timestampMs, toProviderBatch } from "./batch.js";
 import { encodeOpenAILine } from "./encode.js";
 import { normaliseOpenAIStatus } from "./status.js";
 import { matchesTags, metadataFor } from "./tags.js";
 
 /** What one provider's dialect of the OpenAI Files and Batches protocol sets; everything else is shared. */
-export interface OpenAICompatibleOptions {
-  /** The provider's name in Relay. */
-  name: string;
-  /** The provider's own name, for messages. */
-  displayName: string;
-  limits: ProviderLimits;
-  /** The HTTP client, its base URL ending where `/files` and `/batches` follow, with the provider's auth. */
-  rest: RestClient;
+export interface OpenAICompatibleDialect {
+  /** The base URL that `/files` and `/batches` follow. */
+  apiBaseURL: string;
+  /** Headers that authenticate a request; `Authorization: Bearer <key>` unless given. */
+  authHeaders?: Record<string, string>;
+  /** Query parameters every request carries. */
+  query?: Record<string, string>;
   /** The batch endpoints the provider accepts in Relay; the first is the default. */
   endpoints: readonly [string, ...string[]];
-  /** The endpoint the configuration names, if any (checked like any other). */
-  configuredEndpoint: string | undefined;
   /** The `completion_window` sent on every batch. */
   completionWindow: string;
   /**
@@ -62,17 +61,31 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   readonly name: string;
   readonly limits: ProviderLimits;
   readonly defaultEndpoint: string;
+  private readonly displayName: string;
   private readonly rest: RestClient;
 
-  constructor(private readonly options: OpenAICompatibleOptions) {
-    this.name = options.name;
-    this.limits = options.limits;
-    this.rest = options.rest;
-    this.defaultEndpoint = this.checkEndpoint(options.configuredEndpoint ?? options.endpoints[0]);
+  constructor(
+    entry: ProviderEntry,
+    config: ResolvedProviderConfig,
+    private readonly dialect: OpenAICompatibleDialect,
+  ) {
+    this.name = entry.name;
+    this.displayName = entry.displayName;
+    this.limits = entry.limits;
+    this.rest = new RestClient({
+      apiKey: config.apiKey,
+      baseURL: dialect.apiBaseURL,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+      ...(dialect.authHeaders ? { authHeaders: dialect.authHeaders } : {}),
+      ...(dialect.query ? { query: dialect.query } : {}),
+    });
+    this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? dialect.endpoints[0]);
   }
 
   checkEndpoint(endpoint: string | null): string {
-    const { endpoints, displayName } = this.options;
+    const { displayName } = this;
+    const { endpoints } = this.dialect;
     const chosen = endpoint ?? endpoints[0];
     if (!endpoints.includes(chosen)) {
       throw new ValidationError(
@@ -104,7 +117,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     try {
       const { size } = await stat(shardPath);
       const { headers, body } = multipartFileBody({
-        fields: { purpose: "batch", ...this.options.uploadFields },
+        fields: { purpose: "batch", ...this.dialect.uploadFields },
         fileField: "file",
         fileName: basename(shardPath),
         path: shardPath,
@@ -123,8 +136,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   async createBatch(input: CreateBatchInput): Promise<ProviderBatch> {
-    if (!input.inputFileId)
-      throw new Error(`${this.options.displayName} batches need an uploaded input file`);
+    if (!input.inputFileId) throw new Error(`${this.displayName} batches need an uploaded input file`);
     let answer: unknown;
     try {
       // Sent once: a lost answer is reported as ambiguous and resolved by findBatch, never by sending it again.
@@ -132,9 +144,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
         json: {
           input_file_id: input.inputFileId,
           endpoint: input.endpoint ?? this.defaultEndpoint,
-          completion_window: this.options.completionWindow,
+          completion_window: this.dialect.completionWindow,
           metadata: metadataFor(input.tags),
-          ...this.options.createFields,
+          ...this.dialect.createFields,
         },
         retry: false,
       });
@@ -227,7 +239,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   private async listPage(cursor: string | null): Promise<Page<JsonObject>> {
-    const cursorPaged = this.options.listing === "cursor";
+    const cursorPaged = this.dialect.listing === "cursor";
     const query: Record<string, string> = cursorPaged ? { limit: String(LIST_PAGE_SIZE) } : {};
     if (cursorPaged && cursor) query.after = cursor;
     const answer = asObject(await this.rest.call("GET", "/batches", { query, retry: true }));
