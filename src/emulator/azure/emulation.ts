@@ -162,13 +162,8 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
 
   protected override fileObject(file: StoredFile): Json {
     return {
-      id: file.id,
-      object: "file",
-      bytes: this.files.sizeOf(file),
-      created_at: Math.floor(file.createdAt / 1000),
+      ...this.fileFields(file),
       expires_at: file.expiresAt === undefined ? null : Math.floor(file.expiresAt / 1000),
-      filename: file.filename,
-      purpose: file.purpose,
       status: "processed",
       status_details: null,
     };

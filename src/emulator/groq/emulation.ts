@@ -70,15 +70,9 @@ export class GroqEmulation extends OpenAICompatibleEmulation {
     return { expiresAfterMs: hours * HOUR_MS };
   }
 
+  /** Groq's file object has neither `status` nor `expires_at`. */
   protected override fileObject(file: StoredFile): Json {
-    return {
-      id: file.id,
-      object: "file",
-      bytes: this.files.sizeOf(file),
-      created_at: Math.floor(file.createdAt / 1000),
-      filename: file.filename,
-      purpose: file.purpose,
-    };
+    return this.fileFields(file);
   }
 
   protected override listBody(data: Json[]): Json {

@@ -216,14 +216,21 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
   /** A file object as the provider shows it. */
   protected fileObject(file: StoredFile, _c: RouteContext): Json {
     return {
+      ...this.fileFields(file),
+      expires_at: seconds(file.expiresAt ?? file.createdAt + 30 * DAY_MS),
+      status: "processed",
+    };
+  }
+
+  /** The fields every dialect's file object has. */
+  protected fileFields(file: StoredFile): Json {
+    return {
       id: file.id,
       object: "file",
       bytes: this.files.sizeOf(file),
       created_at: seconds(file.createdAt),
-      expires_at: seconds(file.expiresAt ?? file.createdAt + 30 * DAY_MS),
       filename: file.filename,
       purpose: file.purpose,
-      status: "processed",
     };
   }
 
