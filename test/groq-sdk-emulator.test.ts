@@ -100,7 +100,7 @@ describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
     expect(await sdk.files.delete(file.id as string)).toEqual({ id: file.id, object: "file", deleted: true });
   });
 
-  it("takes completion windows from 24h to 7d and refuses others with a typed error", async () => {
+  it("takes completion windows from 24h to 7d, refuses others and unknown fields with a typed error", async () => {
     const file = await upload([chatLine("w", "window", MODEL)], "window.jsonl");
     const week = await sdk.batches.create({
       input_file_id: file.id as string,
@@ -109,6 +109,14 @@ describe("the official groq-sdk accepts the Groq emulator unchanged", () => {
     });
     expect(week).toMatchObject({ completion_window: "7d" });
     expect((week.expires_at ?? 0) - week.created_at).toBe(7 * 24 * 3600);
+    await expect(
+      sdk.batches.create({
+        input_file_id: file.id as string,
+        endpoint: "/v1/chat/completions",
+        completion_window: "24h",
+        output_expires_after: { anchor: "created_at", seconds: 3600 },
+      } as Groq.BatchCreateParams),
+    ).rejects.toBeInstanceOf(Groq.BadRequestError);
     for (const window of ["12h", "8d", "1w"]) {
       await expect(
         sdk.batches.create({

@@ -5,7 +5,7 @@ import { groqEntry } from "./entry.js";
 import { groqCompletionWindow } from "./window.js";
 
 /** Every path of Groq's OpenAI-compatible API sits under the host root's `/openai/v1` (as `groq-sdk` sends it). */
-export const GROQ_API_PATH = "/openai/v1";
+const GROQ_API_PATH = "/openai/v1";
 
 /**
  * Groq's Files and Batches APIs: OpenAI's protocol under `/openai/v1`, chat completions only, a completion window
