@@ -1,6 +1,8 @@
 import type { ProviderName } from "../types.js";
 import { AnthropicEmulation } from "./anthropic/emulation.js";
+import { AzureEmulation } from "./azure/emulation.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
+import { GroqEmulation } from "./groq/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
 import { TogetherEmulation } from "./together/emulation.js";
 
@@ -12,6 +14,8 @@ export const EMULATIONS = {
   openai: (context: EmulatorContext) => new OpenAIEmulation(context),
   anthropic: (context: EmulatorContext) => new AnthropicEmulation(context),
   together: (context: EmulatorContext) => new TogetherEmulation(context),
+  groq: (context: EmulatorContext) => new GroqEmulation(context),
+  azure: (context: EmulatorContext) => new AzureEmulation(context),
 } satisfies Record<ProviderName, (context: EmulatorContext) => ProviderEmulation>;
 
 /** The emulations of a running emulator, typed per provider (tests reach into them). */

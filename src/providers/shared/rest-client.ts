@@ -17,10 +17,13 @@ export interface RestClientOptions {
   maxRetries: number;
   /** Headers that authenticate a request; by default `Authorization: Bearer <apiKey>`. */
   authHeaders?: Record<string, string>;
+  /** Query parameters every request carries (e.g. Azure's `api-version`). */
+  query?: Record<string, string>;
 }
 
 export interface CallOptions {
   json?: unknown;
+  query?: Record<string, string>;
   /** Retry 408/409/429/5xx answers and lost connections. False for a call whose repetition could do harm. */
   retry: boolean;
 }
@@ -74,7 +77,8 @@ export class RestClient {
 
   url(path: string, query: Record<string, string> = {}): URL {
     const url = new URL(`${this.options.baseURL.replace(/\/+$/, "")}${path}`);
-    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries({ ...this.options.query, ...query }))
+      url.searchParams.set(key, value);
     return url;
   }
 
@@ -126,7 +130,7 @@ export class RestClient {
         headers["content-type"] = "application/json";
         headers["content-length"] = Buffer.byteLength(body);
       }
-      const response = await this.request(method, this.url(path), {
+      const response = await this.request(method, this.url(path, options.query), {
         headers,
         ...(body === undefined ? {} : { body }),
       });
