@@ -170,6 +170,7 @@ describe("Azure OpenAI adapter pieces", () => {
         text: "In 1975.",
         finishReason: "stop",
         usage: { inputTokens: 27, outputTokens: 24, totalTokens: 51 },
+        model: "gpt-4o-2024-05-13",
         raw: line,
       },
     });

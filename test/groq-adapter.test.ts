@@ -109,6 +109,7 @@ describe("Groq adapter pieces", () => {
         text: "Four.",
         finishReason: "stop",
         usage: { inputTokens: 48, outputTokens: 12, totalTokens: 60 },
+        model: "llama-3.1-8b-instant",
         raw: SUCCESS_LINE,
       },
     });
