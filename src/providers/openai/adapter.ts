@@ -1,17 +1,14 @@
-import { stat } from "node:fs/promises";
-import { basename } from "node:path";
 import OpenAI from "openai";
 import type { Batch } from "openai/resources/batches";
 import { ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
-import { readText } from "../shared/http.js";
-import { asObject, asString } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
-import { multipartFileBody } from "../shared/multipart.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { CLOCK_SLACK_MS, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
+import { matchesTags, metadataFor } from "../shared/tags.js";
+import { uploadMultipartFile } from "../shared/upload.js";
 import type {
   BatchLookup,
   CreateBatchInput,
@@ -21,32 +18,12 @@ import type {
   ProviderBatch,
   ProviderLimits,
   ResolvedProviderConfig,
-  ShardTags,
 } from "../types.js";
 import { CHAT_COMPLETIONS, encodeOpenAILine, RESPONSES } from "./encode.js";
 import { openaiEntry } from "./entry.js";
 import { normaliseOpenAIStatus } from "./status.js";
 
 const ENDPOINTS = new Set([CHAT_COMPLETIONS, RESPONSES]);
-
-/** Metadata keys that tie a provider batch to the Relay job and shard that created it. */
-export function metadataFor(tags: ShardTags): Record<string, string> {
-  return {
-    relay_job_id: tags.jobId,
-    relay_shard: String(tags.shardIndex),
-    relay_submission: tags.submissionId,
-    relay_attempt: String(tags.attempt),
-  };
-}
-
-export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
-  const values = (metadata ?? {}) as Record<string, unknown>;
-  return (
-    values.relay_submission === tags.submissionId &&
-    values.relay_shard === String(tags.shardIndex) &&
-    values.relay_attempt === String(tags.attempt)
-  );
-}
 
 export function toProviderBatch(batch: Batch): ProviderBatch {
   const errors = batch.errors?.data ?? [];
@@ -128,21 +105,12 @@ export class OpenAIAdapter implements ProviderAdapter {
    */
   async uploadShard(shardPath: string): Promise<string> {
     try {
-      const { size } = await stat(shardPath);
-      const { headers, body } = multipartFileBody({
+      return await uploadMultipartFile(this.rest, {
+        route: "/files",
+        filePath: shardPath,
         fields: { purpose: "batch" },
-        fileField: "file",
-        fileName: basename(shardPath),
-        path: shardPath,
-        size,
         contentType: "application/jsonl",
       });
-      const text = await this.rest.withRetries(async () =>
-        readText(await this.rest.request("POST", this.rest.url("/files"), { headers, body })),
-      );
-      const id = asString(asObject(JSON.parse(text))?.id);
-      if (!id) throw new Error("the upload was answered without a file id");
-      return id;
     } catch (error) {
       throw toProviderError(this.name, "uploading the request file", error);
     }
