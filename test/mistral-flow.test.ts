@@ -1,19 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MissingApiKeyError, ValidationError } from "../src/index.js";
 import type { BatchRequest } from "../src/types.js";
-import { ENOUGH_TIME_MS, type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
+import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
 
 const MODEL = "mistral-small-latest";
 const DAY_MS = 24 * 60 * 60_000;
 
-function requestsFor(count: number, model = MODEL): BatchRequest[] {
-  return Array.from({ length: count }, (_, index) => ({
-    id: `req-${index + 1}`,
-    model,
-    systemPrompt: "You are a helpful assistant.",
-    prompt: `Question number ${index + 1}: what is ${index} + ${index}?`,
-  }));
-}
+const requestsFor = (count: number, model = MODEL) => exampleRequests(count, model);
 
 describe("Relay with Mistral through the emulator", () => {
   let harness: Harness;

@@ -2,11 +2,20 @@ import { createHash, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { SimulatedBatch } from "../engine.js";
-import { type Handler, HttpError, type RouteContext, Router, readJson, sendJson } from "../http.js";
+import {
+  bearerKey,
+  type Handler,
+  HttpError,
+  type RouteContext,
+  Router,
+  readJson,
+  sendJson,
+} from "../http.js";
 import { DetailList, mistralErrorBody, ValidationFailure } from "./errors.js";
 import { MistralFiles } from "./files.js";
-import { checkCreateBody, type InputLine, parseBatchRequests, Query, uuidParam } from "./input.js";
+import { checkCreateBody, type InputLine, parseBatchRequests, uuidParam } from "./input.js";
 import { BATCH_STATUSES, batchJobObject, type MistralBatch, timelineOf } from "./objects.js";
+import { Query } from "./query.js";
 import { resultRecord } from "./results.js";
 
 /** "A maximum limit of 1 million pending requests per workspace." */
@@ -98,13 +107,11 @@ export class MistralEmulation implements ProviderEmulation {
       );
   }
 
+  /** Bearer keys; a missing or refused one gets `{"detail": "Unauthorized"}` (a signed URL needs none). */
   checkAuth(request: IncomingMessage, acceptsKey: (key: string) => boolean) {
-    const path = new URL(request.url ?? "/", "http://emulator").pathname;
-    // A signed URL is its own authorisation.
-    if (path.startsWith(`/${this.name}/signed/`)) return null;
-    const key = /^Bearer (\S+)/.exec(request.headers.authorization ?? "")?.[1];
-    if (key !== undefined && acceptsKey(key)) return null;
-    return { status: 401, body: { detail: "Unauthorized" } };
+    if (request.url?.startsWith(`/${this.name}/signed/`)) return null;
+    const key = bearerKey(request);
+    return key !== undefined && acceptsKey(key) ? null : { status: 401, body: { detail: "Unauthorized" } };
   }
 
   errorBody(status: number, code: string, message: string) {

@@ -44,3 +44,11 @@ export class DetailList {
     if (this.entries.length > 0) throw new ValidationFailure(this.entries);
   }
 }
+
+/** Pydantic's wording for a value outside an enum: "Input should be 'a', 'b' or 'c'". */
+export function enumMessage(allowed: readonly string[]): string {
+  const options = allowed.map((entry) => `'${entry}'`);
+  return options.length === 1
+    ? `Input should be ${options[0]}`
+    : `Input should be ${options.slice(0, -1).join(", ")} or ${options.at(-1)}`;
+}

@@ -3,9 +3,10 @@ import type { ServerResponse } from "node:http";
 import type { EmulatorClock } from "../clock.js";
 import { FileStore } from "../files.js";
 import { HttpError, parseMultipart, type RouteContext, readBody, sendJson, sendLines } from "../http.js";
-import { DetailList } from "./errors.js";
-import { Query, uuidParam } from "./input.js";
+import { DetailList, enumMessage } from "./errors.js";
+import { uuidParam } from "./input.js";
 import { FILE_PURPOSES, fileObject, type MistralFile, SAMPLE_TYPES, SOURCES } from "./objects.js";
+import { Query } from "./query.js";
 
 /** "The size of individual files can be a maximum of 512 MB." */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -70,11 +71,11 @@ export class MistralFiles {
       details.add("missing", ["body", "file"], "Field required");
     const purpose = text("purpose") ?? "fine-tune";
     if (!(FILE_PURPOSES as readonly string[]).includes(purpose)) {
-      details.add("enum", ["body", "purpose"], "Input should be 'fine-tune', 'batch' or 'ocr'", purpose);
+      details.add("enum", ["body", "purpose"], enumMessage(FILE_PURPOSES), purpose);
     }
     const visibility = text("visibility") ?? "workspace";
     if (visibility !== "workspace" && visibility !== "user") {
-      details.add("enum", ["body", "visibility"], "Input should be 'workspace' or 'user'", visibility);
+      details.add("enum", ["body", "visibility"], enumMessage(["workspace", "user"]), visibility);
     }
     const expiry = text("expiry");
     if (expiry !== undefined && expiry !== "" && !/^\d+$/.test(expiry)) {
@@ -121,7 +122,7 @@ export class MistralFiles {
     const search = query.string("search");
     const purpose = query.string("purpose");
     if (purpose !== null && !(FILE_PURPOSES as readonly string[]).includes(purpose)) {
-      details.add("enum", ["query", "purpose"], "Input should be 'fine-tune', 'batch' or 'ocr'", purpose);
+      details.add("enum", ["query", "purpose"], enumMessage(FILE_PURPOSES), purpose);
     }
     details.throwIfAny();
     const now = this.clock.now();

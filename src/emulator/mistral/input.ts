@@ -2,7 +2,7 @@ import { lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { HttpError } from "../http.js";
-import { type DetailList, type ValidationDetail, ValidationFailure } from "./errors.js";
+import { type DetailList, enumMessage, type ValidationDetail, ValidationFailure } from "./errors.js";
 
 type Json = Record<string, unknown>;
 
@@ -136,13 +136,7 @@ export function checkCreateBody(raw: unknown, details: DetailList): CreateBody {
   let endpoint = "";
   if (body.endpoint === undefined) details.add("missing", ["body", "endpoint"], "Field required", body);
   else if (typeof body.endpoint !== "string" || !API_ENDPOINTS.includes(body.endpoint)) {
-    const options = API_ENDPOINTS.map((entry) => `'${entry}'`);
-    details.add(
-      "enum",
-      ["body", "endpoint"],
-      `Input should be ${options.slice(0, -1).join(", ")} or ${options.at(-1)}`,
-      body.endpoint,
-    );
+    details.add("enum", ["body", "endpoint"], enumMessage(API_ENDPOINTS), body.endpoint);
   } else endpoint = body.endpoint;
 
   let inputFiles: string[] | null = null;
@@ -221,117 +215,6 @@ export function uuidParam(value: string | undefined, name: string): string {
   const problem = uuidProblem(value, ["path", name]);
   if (problem) throw new ValidationFailure([problem]);
   return (value as string).toLowerCase();
-}
-
-/** Reads typed query parameters, collecting every problem before answering 422. */
-export class Query {
-  constructor(
-    private readonly params: URLSearchParams,
-    private readonly details: DetailList,
-  ) {}
-
-  integer(name: string, fallback: number, min: number): number {
-    const raw = this.params.get(name);
-    if (raw === null) return fallback;
-    if (!/^-?\d+$/.test(raw.trim())) {
-      this.details.add(
-        "int_parsing",
-        ["query", name],
-        "Input should be a valid integer, unable to parse string as an integer",
-        raw,
-      );
-      return fallback;
-    }
-    const value = Number(raw);
-    if (value < min) {
-      this.details.add(
-        "greater_than_equal",
-        ["query", name],
-        `Input should be greater than or equal to ${min}`,
-        raw,
-      );
-      return fallback;
-    }
-    return value;
-  }
-
-  boolean(name: string): boolean | null {
-    const raw = this.params.get(name);
-    if (raw === null) return null;
-    const value = raw.trim().toLowerCase();
-    if (["true", "1", "yes", "on", "t", "y"].includes(value)) return true;
-    if (["false", "0", "no", "off", "f", "n"].includes(value)) return false;
-    this.details.add(
-      "bool_parsing",
-      ["query", name],
-      "Input should be a valid boolean, unable to interpret input",
-      raw,
-    );
-    return null;
-  }
-
-  /** Every value of a repeated parameter (`status=A&status=B`), each checked against `allowed` when given. */
-  list(name: string, allowed?: readonly string[]): string[] {
-    const values = this.params.getAll(name);
-    values.forEach((value, index) => {
-      if (allowed && !allowed.includes(value)) {
-        const options = allowed.map((entry) => `'${entry}'`);
-        this.details.add(
-          "enum",
-          ["query", name, index],
-          `Input should be ${options.slice(0, -1).join(", ")} or ${options.at(-1)}`,
-          value,
-        );
-      }
-    });
-    return values;
-  }
-
-  choice(name: string, allowed: readonly string[], fallback: string): string {
-    const raw = this.params.get(name);
-    if (raw === null) return fallback;
-    if (!allowed.includes(raw)) {
-      const options = allowed.map((entry) => `'${entry}'`);
-      this.details.add("enum", ["query", name], `Input should be ${options.join(" or ")}`, raw);
-      return fallback;
-    }
-    return raw;
-  }
-
-  string(name: string): string | null {
-    return this.params.get(name);
-  }
-
-  /** An ISO-8601 date-time, as unix ms. */
-  dateTime(name: string): number | null {
-    const raw = this.params.get(name);
-    if (raw === null) return null;
-    const at = Date.parse(raw);
-    if (Number.isNaN(at)) {
-      this.details.add(
-        "datetime_from_date_parsing",
-        ["query", name],
-        "Input should be a valid datetime or date",
-        raw,
-      );
-      return null;
-    }
-    return at;
-  }
-
-  /** A JSON object given as one parameter's value. */
-  object(name: string): Json | null {
-    const raw = this.params.get(name);
-    if (raw === null) return null;
-    try {
-      const value = JSON.parse(raw) as unknown;
-      if (isObject(value)) return value;
-    } catch {
-      // reported below
-    }
-    this.details.add("dict_type", ["query", name], "Input should be a valid dictionary", raw);
-    return null;
-  }
 }
 
 /** Fields of Mistral's ChatCompletionRequest (which forbids any other: `additionalProperties: false`). */

@@ -1,5 +1,6 @@
-import { ValidationError } from "../../errors.js";
-import { type BatchRequest, isFinished } from "../../types.js";
+import type { BatchRequest } from "../../types.js";
+import { cancelUnlessEnded } from "../shared/cancel.js";
+import { checkOnlyEndpoint } from "../shared/endpoint.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { asArray, asNumber, asObject, type JsonObject } from "../shared/json.js";
 import { resumableLines } from "../shared/lines.js";
@@ -26,6 +27,8 @@ import { normaliseMistralStatus } from "./status.js";
 /** Mistral's default and Relay's: a job still running after this many hours ends as TIMEOUT_EXCEEDED. */
 const TIMEOUT_HOURS = 24;
 const PAGE_SIZE = 100;
+/** A shard's upload: `POST /v1/files`, multipart, purpose `batch`. */
+const UPLOAD = { route: "/files", fields: { purpose: "batch" }, contentType: "application/jsonl" };
 
 /**
  * Mistral's Files and Batch Jobs APIs over Relay's own HTTP client. The official SDK (`@mistralai/mistralai`) is
@@ -56,36 +59,16 @@ export class MistralAdapter implements ProviderAdapter {
   }
 
   checkEndpoint(endpoint: string | null): string {
-    const chosen = endpoint ?? CHAT_COMPLETIONS;
-    if (chosen !== CHAT_COMPLETIONS) {
-      throw new ValidationError(
-        `Mistral batches in Relay support the endpoint ${CHAT_COMPLETIONS}, not "${chosen}".`,
-        "unsupported_endpoint",
-      );
-    }
-    return chosen;
+    return checkOnlyEndpoint(mistralEntry.displayName, CHAT_COMPLETIONS, endpoint);
   }
 
-  encodeRequest(request: BatchRequest): string {
-    return encodeMistralLine(request);
-  }
-
-  normaliseStatus(status: string) {
-    return normaliseMistralStatus(status);
-  }
-
-  parseRecord(raw: unknown): ParsedResult | null {
-    return parseMistralRecord(raw);
-  }
+  readonly encodeRequest = (request: BatchRequest): string => encodeMistralLine(request);
+  readonly normaliseStatus = normaliseMistralStatus;
+  readonly parseRecord = parseMistralRecord;
 
   async uploadShard(shardPath: string): Promise<string> {
     try {
-      return await uploadMultipartFile(this.client, {
-        route: "/files",
-        filePath: shardPath,
-        fields: { purpose: "batch" },
-        contentType: "application/jsonl",
-      });
+      return await uploadMultipartFile(this.client, { ...UPLOAD, filePath: shardPath });
     } catch (error) {
       throw toProviderError(this.name, "uploading the request file", error);
     }
@@ -176,20 +159,13 @@ export class MistralAdapter implements ProviderAdapter {
     return toProviderBatch(await this.job("GET", path, `reading batch job ${batchId}`));
   }
 
-  async cancelBatch(batchId: string): Promise<ProviderBatch> {
+  cancelBatch(batchId: string): Promise<ProviderBatch> {
     const path = `/batch/jobs/${encodeURIComponent(batchId)}/cancel`;
-    try {
-      // Asking twice to cancel the same job does no harm: retried like a read.
-      return toProviderBatch(await this.job("POST", path, `cancelling batch job ${batchId}`));
-    } catch (error) {
-      // Refused because the job has already ended: report it as it is.
-      const status = (error as { httpStatus?: number }).httpStatus;
-      if (status === 400 || status === 409) {
-        const current = await this.getBatch(batchId);
-        if (isFinished(current.status)) return current;
-      }
-      throw error;
-    }
+    // Asking twice to cancel the same job does no harm: retried like a read.
+    return cancelUnlessEnded(
+      async () => toProviderBatch(await this.job("POST", path, `cancelling batch job ${batchId}`)),
+      () => this.getBatch(batchId),
+    );
   }
 
   private async job(method: string, path: string, action: string): Promise<JsonObject> {
