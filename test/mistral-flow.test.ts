@@ -253,6 +253,31 @@ describe("Relay with Mistral through the emulator", () => {
     expect(results.every((result) => result.status === "succeeded")).toBe(true);
   });
 
+  it("a download cut midway is read again, and a 503 on status is retried: no result lost or doubled", async () => {
+    const client = harness.client();
+    await client.submitBatch({ requests: requestsFor(30), jobId: "ms-faults", provider: "mistral" });
+    harness.clock.advance(ENOUGH_TIME_MS);
+    harness.emulator.faults.add({
+      method: "GET",
+      path: /^\/mistral\/v1\/batch\/jobs\/[0-9a-f-]+$/,
+      action: { kind: "status", status: 503 },
+      times: 2,
+    });
+    harness.emulator.faults.add({
+      method: "GET",
+      path: "/content",
+      action: { kind: "cut", afterBytes: 2_500 },
+    });
+    expect((await client.monitorBatch("ms-faults")).status).toBe("completed");
+    const results = await client.retrieveBatchResults("ms-faults");
+    expect(results.map((result) => result.id)).toEqual(requestsFor(30).map((request) => request.id));
+    expect(results.every((result) => result.status === "succeeded")).toBe(true);
+    expect(log(/^\/mistral\/v1\/batch\/jobs\/[0-9a-f-]+$/, "GET").map((entry) => entry.status)).toEqual([
+      503, 503, 200,
+    ]);
+    expect(log(/\/content$/, "GET").map((entry) => entry.status)).toEqual([0, 200]);
+  });
+
   it("a refused job creation is recorded with Mistral's reason and nothing is created", async () => {
     mistral().maxPendingRequests = 2;
     const client = harness.client();

@@ -185,16 +185,14 @@ export class MistralAdapter implements ProviderAdapter {
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
       if (!fileId) continue;
-      const lines = resumableLines(async () => {
-        try {
-          return await this.client.openContent(fileId);
-        } catch (error) {
-          throw toProviderError(this.name, `downloading file ${fileId}`, error);
+      try {
+        // A download cut midway is read again from the start, skipping the lines already yielded.
+        for await (const line of resumableLines(() => this.client.openContent(fileId))) {
+          const parsed = parseMistralRecord(JSON.parse(line));
+          if (parsed) yield parsed;
         }
-      });
-      for await (const line of lines) {
-        const parsed = parseMistralRecord(JSON.parse(line));
-        if (parsed) yield parsed;
+      } catch (error) {
+        throw toProviderError(this.name, `downloading file ${fileId}`, error);
       }
     }
   }
