@@ -49,62 +49,20 @@ export class MistralEmulation implements ProviderEmulation {
   constructor(private readonly context: EmulatorContext) {
     const files = new MistralFiles(context.clock, `/${this.name}`);
     this.files = files;
-    this.router
-      .add(
-        "POST",
-        "/v1/files",
-        route((c) => files.upload(c)),
-      )
-      .add(
-        "GET",
-        "/v1/files",
-        route((c) => files.list(c)),
-      )
-      .add(
-        "GET",
-        "/v1/files/:id",
-        route((c) => files.retrieve(c)),
-      )
-      .add(
-        "DELETE",
-        "/v1/files/:id",
-        route((c) => files.delete(c)),
-      )
-      .add(
-        "GET",
-        "/v1/files/:id/content",
-        route((c) => files.content(c)),
-      )
-      .add(
-        "GET",
-        "/v1/files/:id/url",
-        route((c) => files.signedUrl(c)),
-      )
-      .add(
-        "GET",
-        "/signed/:token",
-        route((c) => files.signedContent(c)),
-      )
-      .add(
-        "POST",
-        "/v1/batch/jobs",
-        route((c) => this.createJob(c)),
-      )
-      .add(
-        "GET",
-        "/v1/batch/jobs",
-        route((c) => this.listJobs(c)),
-      )
-      .add(
-        "GET",
-        "/v1/batch/jobs/:id",
-        route((c) => this.getJob(c)),
-      )
-      .add(
-        "POST",
-        "/v1/batch/jobs/:id/cancel",
-        route((c) => this.cancelJob(c)),
-      );
+    const routes: [method: string, path: string, handler: Handler][] = [
+      ["POST", "/v1/files", (c) => files.upload(c)],
+      ["GET", "/v1/files", (c) => files.list(c)],
+      ["GET", "/v1/files/:id", (c) => files.retrieve(c)],
+      ["DELETE", "/v1/files/:id", (c) => files.delete(c)],
+      ["GET", "/v1/files/:id/content", (c) => files.content(c)],
+      ["GET", "/v1/files/:id/url", (c) => files.signedUrl(c)],
+      ["GET", "/signed/:token", (c) => files.signedContent(c)],
+      ["POST", "/v1/batch/jobs", (c) => this.createJob(c)],
+      ["GET", "/v1/batch/jobs", (c) => this.listJobs(c)],
+      ["GET", "/v1/batch/jobs/:id", (c) => this.getJob(c)],
+      ["POST", "/v1/batch/jobs/:id/cancel", (c) => this.cancelJob(c)],
+    ];
+    for (const [method, path, handler] of routes) this.router.add(method, path, route(handler));
   }
 
   /** Bearer keys; a missing or refused one gets `{"detail": "Unauthorized"}` (a signed URL needs none). */
