@@ -4,7 +4,7 @@ import { azureApi } from "../src/providers/azure/api.js";
 import { azureEntry } from "../src/providers/azure/entry.js";
 import { resolveProviderConfig } from "../src/providers/registry.js";
 import { toProviderBatch } from "../src/providers/shared/openai-compatible/batch.js";
-import { metadataFor } from "../src/providers/shared/openai-compatible/tags.js";
+import { metadataFor } from "../src/providers/shared/tags.js";
 import type { BatchLookup, ShardTags } from "../src/providers/types.js";
 
 /** A v1 batch object in the shape of Azure's REST samples (values made up). */

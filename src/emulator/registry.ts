@@ -3,6 +3,7 @@ import { AnthropicEmulation } from "./anthropic/emulation.js";
 import { AzureEmulation } from "./azure/emulation.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
 import { GroqEmulation } from "./groq/emulation.js";
+import { MistralEmulation } from "./mistral/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
 import { TogetherEmulation } from "./together/emulation.js";
 
@@ -16,6 +17,7 @@ export const EMULATIONS = {
   together: (context: EmulatorContext) => new TogetherEmulation(context),
   groq: (context: EmulatorContext) => new GroqEmulation(context),
   azure: (context: EmulatorContext) => new AzureEmulation(context),
+  mistral: (context: EmulatorContext) => new MistralEmulation(context),
 } satisfies Record<ProviderName, (context: EmulatorContext) => ProviderEmulation>;
 
 /** The emulations of a running emulator, typed per provider (tests reach into them). */

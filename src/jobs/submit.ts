@@ -111,6 +111,7 @@ export async function advanceShard(
         inputFileId: shard.input_file_id,
         shardPath,
         endpoint: handle.record.endpoint,
+        model: shard.model,
         tags,
       });
       applyBatch(shard, batch);

@@ -86,6 +86,8 @@ export interface CreateBatchInput {
   inputFileId: string | null;
   shardPath: string;
   endpoint: string | null;
+  /** The shard's model where the provider takes one model per batch, for providers that name it on the batch. */
+  model?: string | null;
   tags: ShardTags;
 }
 

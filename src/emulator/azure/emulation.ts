@@ -136,7 +136,7 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
 
   protected override checkUpload(parts: readonly MultipartPart[]): void {
     const expiring = uploadExpiry(parts) !== undefined;
-    const held = this.files.list().filter((file) => (file.expiresAt !== undefined) === expiring).length;
+    const held = this.files.list().filter((file) => (file.expiresAt != null) === expiring).length;
     const maximum = expiring ? this.fileQuota.withExpiry : this.fileQuota.withoutExpiry;
     if (held >= maximum) {
       const kind = expiring ? "with" : "without";
@@ -163,7 +163,7 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
   protected override fileObject(file: StoredFile): Json {
     return {
       ...this.fileFields(file),
-      expires_at: file.expiresAt === undefined ? null : Math.floor(file.expiresAt / 1000),
+      expires_at: file.expiresAt == null ? null : Math.floor(file.expiresAt / 1000),
       status: "processed",
       status_details: null,
     };

@@ -1,3 +1,4 @@
+import { lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 
@@ -8,19 +9,6 @@ export interface ParsedInput {
 }
 
 type Json = Record<string, unknown>;
-
-function lastUserText(messages: unknown): string {
-  if (!Array.isArray(messages)) return "";
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    const message = messages[index] as Json | undefined;
-    if (message?.role !== "user") continue;
-    if (typeof message.content === "string") return message.content;
-    if (Array.isArray(message.content)) {
-      return message.content.map((part) => String((part as Json)?.text ?? "")).join("");
-    }
-  }
-  return "";
-}
 
 function promptTextOf(body: Json): string {
   if (typeof body.input === "string") return body.input;

@@ -33,13 +33,36 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The message of an error body: `{"error": "…"}`, `{"error": {"message", …}}` or `{"message"}`. */
+/**
+ * The message of a validation `detail`: a string, or a list of `{loc, msg}` entries (FastAPI/pydantic, as Mistral
+ * answers a 422).
+ */
+function detailMessage(detail: unknown): string | undefined {
+  if (typeof detail === "string" && detail !== "") return detail;
+  if (!Array.isArray(detail)) return undefined;
+  const parts = detail.map(asObject).flatMap((entry) => {
+    const msg = asString(entry?.msg);
+    if (!msg) return [];
+    const loc = Array.isArray(entry?.loc) ? entry.loc.join(".") : "";
+    return [loc ? `${loc}: ${msg}` : msg];
+  });
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
+/**
+ * The message of an error body: `{"error": "…"}`, `{"error": {"message", …}}`, `{"message"}`, or a validation
+ * `detail`, at the top level or as `{"message": {"detail"}}`.
+ */
 export function errorMessage(status: number, text: string): string {
   try {
     const body = asObject(JSON.parse(text));
     const error = body?.error;
     if (typeof error === "string" && error !== "") return error;
-    const message = asString(asObject(error)?.message) ?? asString(body?.message);
+    const message =
+      asString(asObject(error)?.message) ??
+      asString(body?.message) ??
+      detailMessage(asObject(body?.message)?.detail) ??
+      detailMessage(body?.detail);
     if (message) return message;
   } catch {
     // not JSON: fall through to the raw text

@@ -23,10 +23,11 @@ import { multipartFileBody } from "../multipart.js";
 import { parseOpenAIShapedLine } from "../openai-shape.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../paging.js";
 import { RestClient } from "../rest-client.js";
+import { matchesTags, metadataFor } from "../tags.js";
+import { uploadMultipartFile } from "../upload.js";
 import { timestampMs, toProviderBatch } from "./batch.js";
 import { encodeOpenAILine } from "./encode.js";
 import { normaliseOpenAIStatus } from "./status.js";
-import { matchesTags, metadataFor } from "./tags.js";
 
 /** What one provider's dialect of the OpenAI Files and Batches protocol sets; everything else is shared. */
 export interface OpenAICompatibleDialect {
@@ -116,21 +117,12 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
    */
   async uploadShard(shardPath: string): Promise<string> {
     try {
-      const { size } = await stat(shardPath);
-      const { headers, body } = multipartFileBody({
+      return await uploadMultipartFile(this.rest, {
+        route: "/files",
+        filePath: shardPath,
         fields: { purpose: "batch", ...this.dialect.uploadFields },
-        fileField: "file",
-        fileName: basename(shardPath),
-        path: shardPath,
-        size,
         contentType: "application/jsonl",
       });
-      const text = await this.rest.withRetries(async () =>
-        readText(await this.rest.request("POST", this.rest.url("/files"), { headers, body })),
-      );
-      const id = asString(asObject(JSON.parse(text))?.id);
-      if (!id) throw new Error("the upload was answered without a file id");
-      return id;
     } catch (error) {
       throw toProviderError(this.name, "uploading the request file", error);
     }

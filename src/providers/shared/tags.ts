@@ -1,6 +1,9 @@
-import type { ShardTags } from "../../types.js";
+import type { ShardTags } from "../types.js";
 
-/** Metadata keys that tie a provider batch to the Relay job and shard that created it. */
+/**
+ * Batch metadata that ties a provider batch to the Relay job and shard that created it, for providers whose batches
+ * take string metadata: a crashed or lost submission finds its batch again by these.
+ */
 export function metadataFor(tags: ShardTags): Record<string, string> {
   return {
     relay_job_id: tags.jobId,
@@ -10,7 +13,7 @@ export function metadataFor(tags: ShardTags): Record<string, string> {
   };
 }
 
-/** Whether a batch's metadata names this shard's submission and attempt (the job ID is implied by the submission). */
+/** Whether a batch's metadata carries these tags (the submission, shard and attempt identify it). */
 export function matchesTags(metadata: unknown, tags: ShardTags): boolean {
   const values = (metadata ?? {}) as Record<string, unknown>;
   return (
