@@ -121,6 +121,7 @@ describe("Mistral adapter pieces", () => {
         text: "Camembert.",
         finishReason: "stop",
         usage: { inputTokens: 10, outputTokens: 128, totalTokens: 138 },
+        model: "ministral-3b-latest",
         raw: line,
       },
     });
