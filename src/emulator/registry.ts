@@ -3,6 +3,7 @@ import { AnthropicEmulation } from "./anthropic/emulation.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
 import { TogetherEmulation } from "./together/emulation.js";
+import { XaiEmulation } from "./xai/emulation.js";
 
 /**
  * Every provider's emulation, by provider name. The type requires one for each provider registered in
@@ -12,6 +13,7 @@ export const EMULATIONS = {
   openai: (context: EmulatorContext) => new OpenAIEmulation(context),
   anthropic: (context: EmulatorContext) => new AnthropicEmulation(context),
   together: (context: EmulatorContext) => new TogetherEmulation(context),
+  xai: (context: EmulatorContext) => new XaiEmulation(context),
 } satisfies Record<ProviderName, (context: EmulatorContext) => ProviderEmulation>;
 
 /** The emulations of a running emulator, typed per provider (tests reach into them). */
