@@ -44,7 +44,9 @@ export class XaiBatch {
     const segment = this.segments.length;
     const timing = { ...this.timing, expiresAfterMs: this.expiresAt - now };
     this.segments.push(new SimulatedBatch(`${this.id}/${segment}`, requests, now, timing));
-    requests.forEach((request, index) => this.slots.set(request.customId, { segment, index }));
+    requests.forEach((request, index) => {
+      this.slots.set(request.customId, { segment, index });
+    });
   }
 
   request(slot: Slot): AddedRequest {

@@ -46,8 +46,7 @@ export async function planAddCalls(
     const start = offset;
     offset += bytes;
     line += 1;
-    const held =
-      line - 1 < options.from || (options.present !== null && options.present.has(idOf(text) ?? ""));
+    const held = line - 1 < options.from || options.present?.has(idOf(text) ?? "") === true;
     if (held) {
       open = null;
       continue;
