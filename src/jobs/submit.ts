@@ -124,11 +124,17 @@ async function fillShard(
       return;
     } catch (error) {
       if (isRefusal(error)) {
-        shard.state = "created";
         shard.add_error = {
           code: error.code,
           message: `the provider refused to add this request to batch ${batchId}: ${error.message}`,
         };
+        shard.state = "created";
+        if ((shard.requests_added ?? 0) === 0) {
+          // An empty batch never ends; with nothing to run, the shard has failed.
+          shard.state = "create_failed";
+          shard.status = "failed";
+          shard.error = shard.add_error;
+        }
         shard.updated_at = nowIso();
         await handle.save();
         throw error;
