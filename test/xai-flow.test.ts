@@ -262,7 +262,7 @@ describe("xAI under faults: a batch is never created twice, and no request is ad
       .filter((entry) => entry.method === method && pattern.test(entry.path))
       .map((entry) => entry.status);
   /** Lets the first `passing` matching calls through, then applies `action` to the next `times`. */
-  function after(
+  function faultAfter(
     passing: number,
     method: string,
     path: RegExp,
@@ -306,7 +306,7 @@ describe("xAI under faults: a batch is never created twice, and no request is ad
   });
 
   it("an add whose answer is lost is checked against the batch's request list before anything more is sent", async () => {
-    after(1, "POST", ADDS, { kind: "drop_response" });
+    faultAfter(1, "POST", ADDS, { kind: "drop_response" });
     await client().submitBatch({ requests: requestsFor(8), jobId: "f-lost-add", provider: "xai" });
     // The lost call did land: the list shows it, so its requests are not sent again.
     expect(new Set(addedIds()).size).toBe(addedIds().length);
@@ -319,14 +319,14 @@ describe("xAI under faults: a batch is never created twice, and no request is ad
   });
 
   it("an add that never got through is sent again once the list shows it missing", async () => {
-    after(1, "POST", ADDS, { kind: "reset" });
+    faultAfter(1, "POST", ADDS, { kind: "reset" });
     await client().submitBatch({ requests: requestsFor(8), jobId: "f-reset-add", provider: "xai" });
     expect(statuses(ADDS, "POST").filter((status) => status === 0)).toHaveLength(1);
     await finishes("f-reset-add", 8);
   });
 
   it("a 429 on an add is waited out and sent again", async () => {
-    after(1, "POST", ADDS, { kind: "status", status: 429, retryAfterSeconds: 0 });
+    faultAfter(1, "POST", ADDS, { kind: "status", status: 429, retryAfterSeconds: 0 });
     await client().submitBatch({ requests: requestsFor(6), jobId: "f-429", provider: "xai" });
     expect(statuses(ADDS, "POST")).toContain(429);
     expect(statuses(/\/requests$/, "GET")).toEqual([]);
@@ -334,7 +334,7 @@ describe("xAI under faults: a batch is never created twice, and no request is ad
   });
 
   it("a network that fails midway through the adds keeps the job; a later call resumes from the recorded count", async () => {
-    after(2, "POST", ADDS, { kind: "status", status: 503 }, 100);
+    faultAfter(2, "POST", ADDS, { kind: "status", status: 503 }, 100);
     const first = client();
     const attempt = first.submitBatch({ requests: requestsFor(10), jobId: "f-down", provider: "xai" });
     await expect(attempt).rejects.toMatchObject({ code: "create_incomplete" });
@@ -358,7 +358,7 @@ describe("xAI under faults: a batch is never created twice, and no request is ad
 
   it("an add that landed but whose answer was lost, followed by a stop, is not sent again on recovery", async () => {
     // The second add lands and its answer is lost; the request list cannot be read, so this process gives up.
-    after(1, "POST", ADDS, { kind: "drop_response" });
+    faultAfter(1, "POST", ADDS, { kind: "drop_response" });
     harness.emulator.faults.add({
       method: "GET",
       path: /\/requests$/,
@@ -416,7 +416,7 @@ describe("xAI under faults: a batch is never created twice, and no request is ad
   });
 
   it("cancelling a job whose batch is being filled cancels the batch with what it holds", async () => {
-    after(1, "POST", ADDS, { kind: "status", status: 503 }, 100);
+    faultAfter(1, "POST", ADDS, { kind: "status", status: 503 }, 100);
     const relay = client();
     await expect(
       relay.submitBatch({ requests: requestsFor(8), jobId: "f-cancel-adding", provider: "xai" }),
