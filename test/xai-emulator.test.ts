@@ -216,7 +216,10 @@ describe("the xAI emulation", () => {
       model: "grok-4.3",
       service_tier: "default",
     });
-    const usage = completion.usage as Record<string, number> & {
+    const usage = completion.usage as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      total_tokens: number;
       completion_tokens_details: { reasoning_tokens: number };
     };
     expect(usage.total_tokens).toBe(
