@@ -177,7 +177,20 @@ describe("Relay with xAI through the emulator", () => {
     expect(
       results.every((result, index) => result.id === `req-${index + 1}` && result.status === "succeeded"),
     ).toBe(true);
-    expect(statuses(/\/results$/, "GET")).toEqual([200, 200]);
+    expect(statuses(/\/results$/, "GET")).toEqual(Array(13).fill(200));
+  });
+
+  it("reads on through result pages that come back empty", async () => {
+    const relay = client();
+    await relay.submitBatch({ requests: requestsFor(250), jobId: "x-sparse", provider: "xai" });
+    // Requests finish one by one over 2 s after 0.5 s: 20 have when the batch is cancelled.
+    harness.clock.advance(500 + 2_000 * (20 / 250) + 1);
+    await relay.cancelBatch("x-sparse");
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const results = await relay.retrieveBatchResults("x-sparse");
+    expect(results.filter((result) => result.status === "succeeded")).toHaveLength(20);
+    expect(results.filter((result) => result.status === "cancelled")).toHaveLength(230);
+    expect(statuses(/\/results$/, "GET")).toEqual([200, 200, 200]);
   });
 
   it("reads the key and base URL from XAI_API_KEY and XAI_BASE_URL", async () => {

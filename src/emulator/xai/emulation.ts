@@ -237,8 +237,10 @@ export class XaiEmulation implements ProviderEmulation {
   }
 
   /**
-   * Results of the requests that have finished, in no particular order (newest add call first, each shuffled).
-   * The token is a position in that fixed order, so paging through a finished batch reads each result once.
+   * Results of the requests that have finished, in no particular order (newest add call first, each shuffled). A
+   * page is a window of `limit` requests in that fixed order holding the results of those that produced one, so a
+   * page may be empty (all cancelled, say) with more to follow: the harder case for a reader (UNVERIFIED which way
+   * xAI pages).
    */
   private listResults(context: RouteContext) {
     const batch = this.batch(context, false);
@@ -247,6 +249,7 @@ export class XaiEmulation implements ProviderEmulation {
     const results: Record<string, unknown>[] = [];
     let position = 0;
     for (const slot of batch.resultSlots()) {
+      if (position >= offset + limit) break;
       if (position++ < offset) continue;
       const segment = batch.segments[slot.segment] as SimulatedBatch;
       const record = resultRecord(
@@ -256,10 +259,9 @@ export class XaiEmulation implements ProviderEmulation {
         `${batch.id}/${slot.segment}/${slot.index}`,
       );
       if (record) results.push(record);
-      if (results.length === limit) break;
     }
-    const more = position < batch.slots.size;
-    sendJson(context.response, 200, { results, pagination_token: more ? pageToken(position) : null });
+    const more = offset + limit < batch.slots.size;
+    sendJson(context.response, 200, { results, pagination_token: more ? pageToken(offset + limit) : null });
   }
 
   private async jsonBody(request: IncomingMessage, limit: number): Promise<unknown> {

@@ -25,10 +25,11 @@ import { xaiEntry } from "./entry.js";
 import { MAX_ADD_CALL_BYTES } from "./limits.js";
 import { normaliseXaiStatus } from "./status.js";
 
-/** The API's default page size for batches, request metadata and results. */
+/**
+ * The API's default page size, for batches, request metadata and results. A page is read whole, so results are not
+ * read in larger pages: a hundred long completions already make megabytes.
+ */
 const PAGE_SIZE = 100;
-/** Results are read in larger pages (as the Vercel AI SDK's xAI batch does); fewer calls for a big batch. */
-const RESULTS_PAGE_SIZE = 1000;
 /** How often the request list is read again when it holds fewer requests than the batch counts. */
 const LISTING_ATTEMPTS = 3;
 
@@ -232,37 +233,39 @@ export class XaiAdapter implements ProviderAdapter {
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
     const path = `/batches/${encodeURIComponent(batch.id)}/results`;
-    for await (const record of this.paged(
-      path,
-      "results",
-      RESULTS_PAGE_SIZE,
-      `reading the results of ${batch.id}`,
-    )) {
+    const records = this.paged(path, "results", PAGE_SIZE, `reading the results of ${batch.id}`);
+    for await (const record of records) {
       const parsed = parseXaiRecord(record);
       if (parsed) yield parsed;
     }
   }
 
-  /** The items of a list endpoint, page by page (`limit`, `pagination_token`; an empty or null token ends it). */
+  /**
+   * The items of a list endpoint, page by page (`limit`, `pagination_token`). Only an empty or null token ends it,
+   * as in the official SDK: a page may come back empty with more to follow.
+   */
   private paged(path: string, key: string, limit: number, action: string): AsyncGenerator<unknown> {
-    return pages(async (cursor) => {
-      const query = new URLSearchParams({ limit: String(limit) });
-      if (cursor !== null) query.set("pagination_token", cursor);
-      let answer: { body: unknown; headers: IncomingHttpHeaders };
-      try {
-        answer = await this.rest.exchange("GET", `${path}?${query}`, { retry: true });
-      } catch (error) {
-        throw toProviderError(this.name, action, error);
-      }
-      this.listedAt = serverNow(answer.headers);
-      const page = asObject(answer.body);
-      if (!page || !Array.isArray(page[key])) {
-        throw new ProviderError(this.name, `${action} failed: the answer holds no "${key}" list`, {
-          code: "provider_error",
-        });
-      }
-      return { items: asArray(page[key]), next: asString(page.pagination_token) || null };
-    });
+    return pages(
+      async (cursor) => {
+        const query = new URLSearchParams({ limit: String(limit) });
+        if (cursor !== null) query.set("pagination_token", cursor);
+        let answer: { body: unknown; headers: IncomingHttpHeaders };
+        try {
+          answer = await this.rest.exchange("GET", `${path}?${query}`, { retry: true });
+        } catch (error) {
+          throw toProviderError(this.name, action, error);
+        }
+        this.listedAt = serverNow(answer.headers);
+        const page = asObject(answer.body);
+        if (!page || !Array.isArray(page[key])) {
+          throw new ProviderError(this.name, `${action} failed: the answer holds no "${key}" list`, {
+            code: "provider_error",
+          });
+        }
+        return { items: asArray(page[key]), next: asString(page.pagination_token) || null };
+      },
+      { throughEmptyPages: true },
+    );
   }
 
   private describe(answer: { body: unknown; headers: IncomingHttpHeaders }, action: string): ProviderBatch {
