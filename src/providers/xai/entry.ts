@@ -12,6 +12,11 @@ export const xaiEntry = defineProvider({
   emulatorBasePath: "/xai/v1",
   demoModel: "grok-4.3",
   priceKey: "x-ai",
+  batchDiscount: {
+    multiplier: 0.5,
+    source: "https://docs.x.ai/docs/guides/batch-api",
+    note: 'the guide has said "50% off"; its later text says "reduced pricing" and points to the pricing page',
+  },
   limits: {
     // xAI documents no hard cap, only that batches of more than 100,000 requests may be throttled.
     maxRequestsPerBatch: 100_000,
