@@ -199,6 +199,7 @@ describe("xAI result records", () => {
         status: "succeeded",
         text: "It is 303.",
         finishReason: "stop",
+        model: "grok-4.3",
         usage: {
           inputTokens: 32,
           outputTokens: 103,

@@ -84,8 +84,10 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   return result;
 }
 
-/** Text, finish reason and usage of a chat.completion. */
-export function parseXaiCompletion(body: JsonObject): Pick<BatchResult, "text" | "finishReason" | "usage"> {
+/** Text, finish reason, usage and model of a chat.completion. */
+export function parseXaiCompletion(
+  body: JsonObject,
+): Pick<BatchResult, "text" | "finishReason" | "usage" | "model"> {
   const { usage: _openAIUsage, ...parsed } = parseCompletionBody(body);
   // xAI's chat API documents "end_turn" beside "stop" for a finished turn.
   const reason = asString(asObject(asArray(body.choices)[0])?.finish_reason);
