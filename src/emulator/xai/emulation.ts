@@ -134,9 +134,7 @@ export class XaiEmulation implements ProviderEmulation {
   private objectOf(batch: XaiBatch) {
     const now = this.context.clock.now();
     let ticks = 0;
-    for (const id of batch.slots.keys()) {
-      const slot = batch.slots.get(id);
-      if (!slot) continue;
+    for (const slot of batch.slots.values()) {
       const outcome = batch.outcome(slot, now);
       if (outcome.kind === "succeeded") ticks += costTicks(batch.request(slot), outcome.completion);
     }
