@@ -6,6 +6,7 @@ import { GroqEmulation } from "./groq/emulation.js";
 import { MistralEmulation } from "./mistral/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
 import { TogetherEmulation } from "./together/emulation.js";
+import { XaiEmulation } from "./xai/emulation.js";
 
 /**
  * Every provider's emulation, by provider name. The type requires one for each provider registered in
@@ -18,6 +19,7 @@ export const EMULATIONS = {
   groq: (context: EmulatorContext) => new GroqEmulation(context),
   azure: (context: EmulatorContext) => new AzureEmulation(context),
   mistral: (context: EmulatorContext) => new MistralEmulation(context),
+  xai: (context: EmulatorContext) => new XaiEmulation(context),
 } satisfies Record<ProviderName, (context: EmulatorContext) => ProviderEmulation>;
 
 /** The emulations of a running emulator, typed per provider (tests reach into them). */

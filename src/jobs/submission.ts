@@ -255,6 +255,8 @@ export class Submission {
       if (shard.state !== "created") {
         // A shard mid-creation is resolved first, so that no batch is left running.
         if (shard.state === "creating") await adoptIfCreated(this.job, this.adapter, shard.index);
+        // A batch being filled is cancelled with what it holds; the requests it never got come back cancelled.
+        if ((shard.state as ShardRecord["state"]) === "adding") shard.state = "created";
         if ((shard.state as ShardRecord["state"]) !== "created") {
           shard.state = "create_failed";
           shard.status = "cancelled";

@@ -4,6 +4,7 @@ import { groqEntry } from "./groq/entry.js";
 import { mistralEntry } from "./mistral/entry.js";
 import { openaiEntry } from "./openai/entry.js";
 import { togetherEntry } from "./together/entry.js";
+import { xaiEntry } from "./xai/entry.js";
 
 /** The providers Relay supports. Registering a provider is one line here (see CONTRIBUTING.md). */
 export const PROVIDER_ENTRIES = [
@@ -13,4 +14,5 @@ export const PROVIDER_ENTRIES = [
   mistralEntry,
   groqEntry,
   azureEntry,
+  xaiEntry,
 ] as const;

@@ -91,6 +91,25 @@ export interface CreateBatchInput {
   tags: ShardTags;
 }
 
+/**
+ * For providers whose batches are created empty and then filled with requests (xAI). The shard's requests are added
+ * in file order, so "how many are in the batch" is a count of the shard's first lines.
+ */
+export interface AddRequestsInput {
+  batchId: string;
+  shardPath: string;
+  endpoint: string | null;
+  /** How many of the shard's first requests the batch is known to hold. */
+  added: number;
+  /**
+   * An earlier attempt may have added more than `added` (it crashed, or an answer was lost): the adapter asks the
+   * provider which requests the batch holds before sending any, so that none is sent twice.
+   */
+  uncertain: boolean;
+  /** Called after each call that added requests, with the new count of the shard's first requests held. */
+  onAdded(added: number): Promise<void>;
+}
+
 /** Thrown by createBatch when the request may or may not have created a batch (timeout, reset, 5xx). */
 export class AmbiguousCreateError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -113,6 +132,12 @@ export interface ProviderAdapter {
   uploadShard(shardPath: string, tags: ShardTags): Promise<string | null>;
   /** Creates the batch exactly once: never retried here; throws AmbiguousCreateError when the outcome is unknown. */
   createBatch(input: CreateBatchInput): Promise<ProviderBatch>;
+  /**
+   * Providers whose batches are created empty (xAI): adds the shard's requests from `input.added` on, in calls within
+   * the provider's size limit, and returns the batch once it holds them all. A call whose outcome is unknown throws
+   * AmbiguousCreateError; a refused one a ProviderError with its HTTP status.
+   */
+  addRequests?(input: AddRequestsInput): Promise<ProviderBatch>;
   /**
    * Looks for the batch a create call may have made although its answer was lost. Providers with batch metadata
    * match the tags; others match the uploaded input file, or document their own rule.
@@ -161,6 +186,8 @@ export interface ProviderConfig {
   apiVersion?: string;
   /** Groq: how long a batch may take, "24h" to "7d" (default "24h"). */
   completionWindow?: string;
+  /** xAI: bytes per add-requests call (smaller calls than the API's 25 MB, never larger). */
+  maxBytesPerAddCall?: number;
 }
 
 /** A provider's configuration with the environment applied; what an adapter is built from. */

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import {
   HttpConnectionError,
   HttpStatusError,
@@ -81,6 +81,11 @@ export async function apiError(response: IncomingMessage): Promise<HttpStatusErr
   return new HttpStatusError(status, `HTTP ${status}: ${errorMessage(status, text)}`, retryAfterMs(response));
 }
 
+/** A 429: the request was turned away before it did anything, so even a call that must not be repeated may be. */
+export function isRateLimited(error: unknown): boolean {
+  return error instanceof HttpStatusError && error.status === 429;
+}
+
 export function isRetryable(error: unknown): boolean {
   if (error instanceof HttpConnectionError) return true;
   if (!(error instanceof HttpStatusError)) return false;
@@ -105,13 +110,16 @@ export class RestClient {
     return url;
   }
 
-  /** Runs `attempt`, retrying retryable failures after the server's `retry-after` or an exponential backoff. */
-  async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt`, retrying retryable failures after the server's `retry-after` or an exponential backoff.
+   * `retryable` narrows what is retried, for calls that may only be repeated when they certainly did nothing.
+   */
+  async withRetries<T>(attempt: () => Promise<T>, retryable = isRetryable): Promise<T> {
     for (let retry = 0; ; retry += 1) {
       try {
         return await attempt();
       } catch (error) {
-        if (retry >= this.options.maxRetries || !isRetryable(error)) throw error;
+        if (retry >= this.options.maxRetries || !retryable(error)) throw error;
         await sleep(this.delayBefore(retry, error));
       }
     }
@@ -146,6 +154,15 @@ export class RestClient {
 
   /** A JSON call; returns the parsed answer (null for an empty body). */
   async call(method: string, path: string, options: CallOptions): Promise<unknown> {
+    return (await this.exchange(method, path, options)).body;
+  }
+
+  /** A JSON call that also returns the answer's headers (e.g. `date`, the provider's clock). */
+  async exchange(
+    method: string,
+    path: string,
+    options: CallOptions,
+  ): Promise<{ body: unknown; headers: IncomingHttpHeaders }> {
     const once = async () => {
       const body = options.json === undefined ? undefined : JSON.stringify(options.json);
       const headers: OutgoingHttpHeaders = { accept: "application/json" };
@@ -158,9 +175,9 @@ export class RestClient {
         ...(body === undefined ? {} : { body }),
       });
       const text = await readText(response);
-      if (text.trim() === "") return null;
+      if (text.trim() === "") return { body: null, headers: response.headers };
       try {
-        return JSON.parse(text) as unknown;
+        return { body: JSON.parse(text) as unknown, headers: response.headers };
       } catch {
         throw new Error(
           `${method} ${path} answered HTTP ${response.statusCode} with a body that is not JSON`,
