@@ -172,6 +172,7 @@ async function createOnce(
       shardPath,
       endpoint: handle.record.endpoint,
       model: shard.model,
+      kind: handle.record.kind ?? "chat",
       tags: tagsOf(handle, shard),
     });
     applyBatch(shard, batch);

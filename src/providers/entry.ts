@@ -1,3 +1,4 @@
+import type { RequestFeature } from "../requests/features.js";
 import type { JobStatus } from "../types.js";
 import type { ParsedResult, ProviderAdapter, ProviderLimits, ResolvedProviderConfig } from "./types.js";
 
@@ -27,6 +28,8 @@ export interface ProviderEntry<Name extends string = string> {
   readonly priceKey: string;
   /** What batches cost against the price table's (synchronous) prices, and where the provider says so. */
   readonly batchDiscount: BatchDiscount;
+  /** What requests may ask of this provider beyond text in, text out; anything else is refused before sending. */
+  readonly features?: readonly RequestFeature[];
   /** What one batch may hold; the planner splits jobs to respect it. */
   readonly limits: ProviderLimits;
   /** Builds the adapter; loaded on first use, so that an SDK costs memory only for the providers a process uses. */

@@ -1,4 +1,4 @@
-import type { BatchRequest, BatchResult, JobStatus } from "../types.js";
+import type { BatchRequest, BatchResult, EmbeddingRequest, JobStatus, RequestKind } from "../types.js";
 
 /** What one provider batch may hold. The planner splits jobs so that every shard respects these. */
 export interface ProviderLimits {
@@ -88,6 +88,8 @@ export interface CreateBatchInput {
   endpoint: string | null;
   /** The shard's model where the provider takes one model per batch, for providers that name it on the batch. */
   model?: string | null;
+  /** What the job's requests are (providers with separate routes for embeddings batches need it). */
+  kind?: RequestKind;
   tags: ShardTags;
 }
 
@@ -128,6 +130,10 @@ export interface ProviderAdapter {
   checkEndpoint(endpoint: string | null): string | null;
   /** One request as a line of the shard file (JSON without the newline). */
   encodeRequest(request: BatchRequest, options: EncodeOptions): string;
+  /** Encodes one text to embed; only providers that batch embeddings (entry feature "embeddings") have it. */
+  encodeEmbedding?(request: EmbeddingRequest, options: EncodeOptions): string;
+  /** The batch endpoint of embeddings jobs, where the provider names endpoints (OpenAI: "/v1/embeddings"). */
+  readonly embeddingsEndpoint?: string;
   /** Uploads a shard file when the provider takes files; returns its file ID, or null for inline providers. */
   uploadShard(shardPath: string, tags: ShardTags): Promise<string | null>;
   /** Creates the batch exactly once: never retried here; throws AmbiguousCreateError when the outcome is unknown. */

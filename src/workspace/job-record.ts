@@ -1,4 +1,4 @@
-import type { JobStatus, ProviderName } from "../types.js";
+import type { JobStatus, ProviderName, RequestKind } from "../types.js";
 
 export const RECORD_FORMAT = 1;
 
@@ -70,6 +70,8 @@ export interface JobRecord {
   /** SHA-256 of the encoded requests and their shards: submitting the same requests again resumes the job. */
   requests_digest: string;
   endpoint: string | null;
+  /** What the requests are: "chat" (also when absent, in older records) or "embeddings". */
+  kind?: RequestKind;
   created_at: string;
   updated_at: string;
   finished_at: string | null;

@@ -1,5 +1,3 @@
-import { stat } from "node:fs/promises";
-import { basename } from "node:path";
 import { ValidationError } from "../../../errors.js";
 import type { BatchRequest, JobStatus } from "../../../types.js";
 import type { ProviderEntry } from "../../entry.js";
@@ -16,10 +14,9 @@ import {
   type ResolvedProviderConfig,
 } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
-import { HttpStatusError, readText } from "../http.js";
+import { HttpStatusError } from "../http.js";
 import { asArray, asObject, asString, type JsonObject } from "../json.js";
 import { resumableLines } from "../lines.js";
-import { multipartFileBody } from "../multipart.js";
 import { parseOpenAIShapedLine } from "../openai-shape.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../paging.js";
 import { RestClient } from "../rest-client.js";
