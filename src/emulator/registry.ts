@@ -1,6 +1,7 @@
 import type { ProviderName } from "../types.js";
 import { AnthropicEmulation } from "./anthropic/emulation.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
+import { GeminiEmulation } from "./gemini/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
 import { TogetherEmulation } from "./together/emulation.js";
 
@@ -12,6 +13,7 @@ export const EMULATIONS = {
   openai: (context: EmulatorContext) => new OpenAIEmulation(context),
   anthropic: (context: EmulatorContext) => new AnthropicEmulation(context),
   together: (context: EmulatorContext) => new TogetherEmulation(context),
+  gemini: (context: EmulatorContext) => new GeminiEmulation(context),
 } satisfies Record<ProviderName, (context: EmulatorContext) => ProviderEmulation>;
 
 /** The emulations of a running emulator, typed per provider (tests reach into them). */
