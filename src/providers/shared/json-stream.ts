@@ -155,7 +155,7 @@ class Scanner {
 }
 
 export async function* streamJsonArrays(
-  source: AsyncIterable<Uint8Array | string>,
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   paths: readonly JsonPath[],
 ): AsyncGenerator<JsonStreamEvent> {
   const scanner = new Scanner(paths);
@@ -171,7 +171,7 @@ export async function* streamJsonArrays(
 
 /** The document alone, with the arrays at `paths` emptied (their elements are read and dropped). */
 export async function readJsonWithout(
-  source: AsyncIterable<Uint8Array | string>,
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   paths: readonly JsonPath[],
 ): Promise<unknown> {
   for await (const event of streamJsonArrays(source, paths)) {
