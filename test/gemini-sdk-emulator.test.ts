@@ -250,4 +250,13 @@ describe("the official @google/genai SDK against the Gemini emulator", () => {
       ai.batches.create({ model: "gpt-4o-mini", src: [{ contents: "x" }], config: { displayName: "bad" } }),
     ).rejects.toMatchObject({ status: 404 });
   });
+  // Last: it moves the clock two days on.
+  it("deletes uploaded files after 48 hours: they can no longer be read or batched", async () => {
+    const file = await upload("short-lived.jsonl", jsonl([line("z", "late")]));
+    clock.advance(48 * 60 * 60_000);
+    await expect(ai.files.get({ name: file.name ?? "" })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      ai.batches.create({ model: MODEL, src: file.name ?? "", config: { displayName: "too-late" } }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
 });

@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { ProviderError, ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
-import { classifyCreateError, toProviderError } from "../shared/errors.js";
+import { classifyCreateError, endedDespiteRefusal, toProviderError } from "../shared/errors.js";
 import { HttpConnectionError, HttpStatusError, readText } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
 import { readJsonWithout, streamJsonArrays } from "../shared/json-stream.js";
@@ -232,11 +232,8 @@ export class GeminiAdapter implements ProviderAdapter {
     try {
       await this.rest.call("POST", `${resourcePath(name)}:cancel`, { json: {}, retry: true });
     } catch (error) {
-      // Refused because the batch has already ended (or an earlier, retried cancel went through): report it as is.
-      if (error instanceof HttpStatusError && (error.status === 400 || error.status === 409)) {
-        const current = await this.getBatch(name);
-        if (hasEnded(current)) return current;
-      }
+      const ended = await endedDespiteRefusal(error, () => this.getBatch(name));
+      if (ended) return ended;
       throw toProviderError(this.name, `cancelling batch ${name}`, error);
     }
     const batch = await this.getBatch(name);

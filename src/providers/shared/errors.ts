@@ -1,5 +1,6 @@
 import { ProviderError } from "../../errors.js";
-import { AmbiguousCreateError } from "../types.js";
+import { isFinished } from "../../types.js";
+import { AmbiguousCreateError, type ProviderBatch } from "../types.js";
 
 interface SdkErrorShape {
   name?: string;
@@ -48,4 +49,18 @@ export function classifyCreateError(provider: string, error: unknown): Error {
     (status !== undefined && status >= 500);
   if (ambiguous) return new AmbiguousCreateError(`${provider}: batch creation outcome unknown: ${message}`);
   return toProviderError(provider, "creating the batch", error);
+}
+
+/**
+ * After a refused cancel (400 or 409): the batch as it is now if it has already ended (a cancel comes too late, or
+ * an earlier cancel that was retried went through), else null and the refusal stands.
+ */
+export async function endedDespiteRefusal(
+  error: unknown,
+  read: () => Promise<ProviderBatch>,
+): Promise<ProviderBatch | null> {
+  const { status } = describe(error);
+  if (status !== 400 && status !== 409) return null;
+  const current = await read();
+  return isFinished(current.status) ? current : null;
 }
