@@ -318,6 +318,12 @@ describe("streaming the arrays out of a JSON document", () => {
     expect(events).toEqual([{ kind: "document", value: { response: { other: [1, 2] }, list: [{ a: 1 }] } }]);
     const text = JSON.stringify(document);
     await expect(run([text.slice(0, text.length - 10)])).rejects.toThrow();
+    // Elements not wanted are skimmed: never yielded, and the document is the same.
+    const skimmed: JsonStreamEvent[] = [];
+    for await (const event of streamJsonArrays([text.slice(0, 50), text.slice(50)], paths, () => false))
+      skimmed.push(event);
+    expect(skimmed.map((event) => event.kind)).toEqual(["document"]);
+    expect(skimmed[0]).toEqual((await run([text])).at(-1));
   });
 });
 

@@ -29,6 +29,8 @@ const BATCH_FIELDS = [
   "batchStats",
   "state",
 ] as const;
+const CREATE_FIELDS = ["batch"] as const;
+const INPUT_CONFIG_FIELDS = ["fileName", "requests"] as const;
 /** Model families that run in batch mode; anything else is not found, as the API says for unknown models. */
 const BATCH_MODELS = /^(gemini|gemma)-[a-z0-9.-]+$/i;
 
@@ -156,7 +158,7 @@ export class GeminiEmulation implements ProviderEmulation {
     let input: BatchInput;
     let fields: Record<string, unknown>;
     try {
-      fields = fieldsOf(fieldsOf(body, ["batch"], "").batch, BATCH_FIELDS, "batch");
+      fields = fieldsOf(fieldsOf(body, CREATE_FIELDS, "").batch, BATCH_FIELDS, "batch");
       input = this.inputOf(fields, model);
     } catch (error) {
       if (error instanceof RequestProblem) throw invalid(error.message);
@@ -206,7 +208,7 @@ export class GeminiEmulation implements ProviderEmulation {
     if (priority !== undefined && !/^-?\d+$/.test(String(priority))) {
       throw new RequestProblem(`Invalid value at 'batch.priority' (TYPE_INT64), ${JSON.stringify(priority)}`);
     }
-    const config = fieldsOf(fields.inputConfig, ["fileName", "requests"], "batch.input_config");
+    const config = fieldsOf(fields.inputConfig, INPUT_CONFIG_FIELDS, "batch.input_config");
     fields.inputConfig = config;
     if ((config.fileName === undefined) === (config.requests === undefined)) {
       throw new RequestProblem(

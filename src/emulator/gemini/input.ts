@@ -16,13 +16,20 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.to
  * The fields of a message by their camelCase names, as proto JSON parsing reads them: either spelling is
  * accepted, anything else is refused.
  */
+const namesByList = new WeakMap<readonly string[], Map<string, string>>();
+
+function namesOf(known: readonly string[]): Map<string, string> {
+  let names = namesByList.get(known);
+  if (!names) {
+    names = new Map(known.flatMap((name) => [[name, name] as const, [snake(name), name] as const]));
+    namesByList.set(known, names);
+  }
+  return names;
+}
+
 export function fieldsOf(value: unknown, known: readonly string[], where: string): Json {
   if (!isObject(value)) throw new RequestProblem(`Invalid value at '${where}': expected an object.`);
-  const byName = new Map<string, string>();
-  for (const name of known) {
-    byName.set(name, name);
-    byName.set(snake(name), name);
-  }
+  const byName = namesOf(known);
   const fields: Json = {};
   for (const [name, field] of Object.entries(value)) {
     const canonical = byName.get(name);
@@ -43,6 +50,8 @@ const REQUEST_FIELDS = [
   "cachedContent",
 ] as const;
 const CONTENT_FIELDS = ["role", "parts"] as const;
+const INLINED_REQUEST_FIELDS = ["request", "metadata"] as const;
+const INLINED_REQUESTS_FIELDS = ["requests"] as const;
 const PART_DATA = [
   "text",
   "inlineData",
@@ -223,14 +232,14 @@ function simRequest(key: string, checked: CheckedRequest, model: string, fate: R
  */
 export function parseInlineRequests(value: unknown, options: Options): BatchInput {
   const where = "batch.input_config.requests";
-  const wrapper = fieldsOf(value, ["requests"], where);
+  const wrapper = fieldsOf(value, INLINED_REQUESTS_FIELDS, where);
   if (!Array.isArray(wrapper.requests) || wrapper.requests.length === 0) {
     throw new RequestProblem(`* BatchGenerateContentRequest.${where}.requests: must not be empty.`);
   }
   const input: BatchInput = { requests: [], metadata: [], lineErrors: new Map(), validationError: null };
   wrapper.requests.forEach((entry, index) => {
     const at = `${where}.requests[${index}]`;
-    const item = fieldsOf(entry, ["request", "metadata"], at);
+    const item = fieldsOf(entry, INLINED_REQUEST_FIELDS, at);
     if (item.metadata !== undefined && !isObject(item.metadata)) {
       throw new RequestProblem(
         `Invalid value at '${at}.metadata' (type.googleapis.com/google.protobuf.Struct)`,

@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import { ProviderError, ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
 import { classifyCreateError, endedDespiteRefusal, toProviderError } from "../shared/errors.js";
-import { HttpConnectionError, HttpStatusError, readText } from "../shared/http.js";
+import { HttpConnectionError, HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
 import { readJsonWithout, streamJsonArrays } from "../shared/json-stream.js";
 import { resumableLines } from "../shared/lines.js";
@@ -126,7 +126,7 @@ export class GeminiAdapter implements ProviderAdapter {
     const body = input.inputFileId
       ? JSON.stringify({ batch: { displayName, inputConfig: { fileName: input.inputFileId } } })
       : () => Readable.from(inlineCreateBody(input.shardPath, displayName));
-    let operation: JsonObject | undefined;
+    let operation: JsonObject;
     try {
       // Sent once: creation is not idempotent. A lost answer is resolved by findBatch, never by sending it again.
       const response = await this.rest.request(
@@ -141,13 +141,12 @@ export class GeminiAdapter implements ProviderAdapter {
           body,
         },
       );
-      operation = asObject(JSON.parse(await readText(response)));
+      // Read like any batch, without holding inlined responses (a batch may have ended before it is answered).
+      operation = await readOperation(response);
     } catch (error) {
-      throw error instanceof SyntaxError
-        ? new AmbiguousCreateError(`${this.name}: the batch creation answer is not JSON`, { cause: error })
-        : classifyCreateError(this.name, error);
+      throw classifyCreateError(this.name, error);
     }
-    if (!operation || typeof operation.name !== "string") {
+    if (typeof operation.name !== "string") {
       throw new AmbiguousCreateError(`${this.name}: the batch creation answer holds no batch`);
     }
     return toProviderBatch(operation);
@@ -275,13 +274,18 @@ export class GeminiAdapter implements ProviderAdapter {
           this.rest.request("GET", this.rest.url(resourcePath(name))),
         );
         let copy = -1;
-        for await (const event of streamJsonArrays(response as AsyncIterable<Buffer>, INLINED_RESPONSES)) {
+        const wanted = (path: number) => copy === -1 || path === copy;
+        for await (const event of streamJsonArrays(
+          response as AsyncIterable<Buffer>,
+          INLINED_RESPONSES,
+          wanted,
+        )) {
           if (event.kind === "document") {
             operation = event.value;
             continue;
           }
           if (copy === -1) copy = event.path;
-          const parsed = event.path === copy ? parseGeminiRecord(event.value) : null;
+          const parsed = parseGeminiRecord(event.value);
           if (!parsed || yielded.has(parsed.customId)) continue;
           yielded.add(parsed.customId);
           yield parsed;
