@@ -142,6 +142,34 @@ describe("Relay with Gemini through the emulator", () => {
     expect(log(/\/download\/v1beta\/files\/batch-[a-z0-9]+:download$/, "GET").length).toBe(1);
   });
 
+  it("resumes an upload whose chunk answer was lost from what the session received, sending no byte twice", async () => {
+    let uploads = 0;
+    harness.emulator.events.on("request", ({ path }: { path: string }) => {
+      // The second call is the first chunk: it is stored, but its answer never arrives.
+      if (path.endsWith("/upload/v1beta/files") && ++uploads === 2) {
+        harness.emulator.faults.add({ path: "/upload/v1beta/files", action: { kind: "drop_response" } });
+      }
+    });
+    const client = harness.client();
+    const requests = requestsFor(21, (index) => `Long question ${index + 1}: ${"z".repeat(1_000_000)}`);
+    await client.submitBatch({ requests, jobId: "gm-resume", provider: "gemini" });
+    // start, chunk 1 (answer lost), query, chunk 2, chunk 3 with finalize.
+    expect(log(/\/upload\/v1beta\/files$/, "POST").map((entry) => entry.status)).toEqual([
+      200, 0, 200, 200, 200,
+    ]);
+    const fileName = (await client.getJob("gm-resume"))?.shards[0]?.input_file_id ?? "";
+    const uploaded = gemini().files.find(fileName);
+    const lines = gemini()
+      .files.contentOf(uploaded as NonNullable<typeof uploaded>)
+      .trim()
+      .split("\n");
+    expect(lines.map((text) => JSON.parse(text).key)).toEqual(requests.map((request) => request.id));
+    harness.clock.advance(ENOUGH_TIME_MS);
+    expect(
+      (await client.retrieveBatchResults("gm-resume")).every((result) => result.status === "succeeded"),
+    ).toBe(true);
+  });
+
   it("retrieves failed and errored requests with their status; a batch with a stuck request expires after 48 h with nothing", async () => {
     harness.emulator.setFate("req-2", "fail");
     harness.emulator.setFate("req-3", "error");
