@@ -1,31 +1,34 @@
-import { randomBytes } from "node:crypto";
-import { rename, rm } from "node:fs/promises";
-import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError } from "./errors.js";
-import { admitShards, enqueuedTokens, type TokenBudget, tokenBudget } from "./jobs/budget.js";
-import { planShards } from "./jobs/plan.js";
-import { batchIdsOf, JobHandle, newJobRecord, parseJobRecord, toBatchJob } from "./jobs/record.js";
-import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResults } from "./jobs/results.js";
+import { type CostEstimate, estimateCost } from "./cost/estimate.js";
+import { type CostReport, CostTally } from "./cost/tally.js";
 import {
-  adoptIfCreated,
-  advanceShard,
-  applyBatch,
-  DEFAULT_REQUEUE_DELAY_MS,
-  forEachLimited,
-  requeueIfPassingFailure,
-} from "./jobs/submit.js";
+  JobExistsError,
+  JobNotFinishedError,
+  JobNotFoundError,
+  RelayError,
+  ValidationError,
+  WaitTimeoutError,
+} from "./errors.js";
+import { type JobFilter, type JobListing, newestFirst, recordFilter, scanJobs } from "./jobs/listing.js";
+import type { JobHandle } from "./jobs/record.js";
+import { toBatchJob } from "./jobs/record.js";
+import { Retrieval, readStoredResults } from "./jobs/retrieval.js";
+import { DEFAULT_RETRY_STATUSES, nextRetryJobId, RETRYABLE_STATUSES, requestsToRetry } from "./jobs/retry.js";
+import { type PipelineSettings, pipelineSettings } from "./jobs/settings.js";
+import { JobStore } from "./jobs/store.js";
+import { Submission } from "./jobs/submission.js";
+import { type JobProgress, ProgressTracker } from "./jobs/watch.js";
 import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
-import type { ProviderAdapter, ProviderBatch, ProviderConfig, ProviderLimits } from "./providers/types.js";
+import type { ProviderAdapter, ProviderConfig } from "./providers/types.js";
 import {
   type BatchJob,
   type BatchRequest,
   type BatchResult,
   isFinished,
-  type JobStatus,
   type ProviderName,
   type ResultStatus,
 } from "./types.js";
 import { assertValidJobId } from "./workspace/job-id.js";
-import type { JobRecord, ShardRecord } from "./workspace/job-record.js";
+import { type JobRecord, nowIso, type StoredCostEstimate } from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
 import { Workspace } from "./workspace/workspace.js";
 
@@ -68,35 +71,77 @@ export interface WaitOptions {
   maxPollIntervalMs?: number;
   /** Called after every status check. */
   onStatus?: (job: BatchJob) => void;
+  /** Called after every status check with each shard's progress and an estimate of the time left. */
+  onProgress?: (progress: JobProgress) => void;
+  /** Give up (WaitTimeoutError, code wait_timeout) when the job has not finished after this long; it goes on. */
+  timeoutMs?: number;
+  /** Fetch the results into the workspace as soon as the job has finished. */
+  fetchResults?: boolean;
   signal?: AbortSignal;
 }
 
-const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
+export interface ResultsOptions {
+  /** Fetch from the provider again, replacing the stored results. */
+  forceRefresh?: boolean;
+  /**
+   * Along the job's retry chain (retryFailed): one result per original request, in order, each from the latest
+   * attempt that has one, with `attempt` saying which job it came from.
+   */
+  merged?: boolean;
+}
 
-function isRelayResult(value: unknown): value is BatchResult {
-  const candidate = value as Partial<BatchResult> | null;
-  return (
-    candidate !== null &&
-    typeof candidate === "object" &&
-    typeof candidate.id === "string" &&
-    RESULT_STATUSES.has(candidate.status as ResultStatus) &&
-    "raw" in candidate
-  );
+export interface RetryOptions {
+  /** The follow-up job's ID. Default `<job>-retry-<n>`. */
+  jobId?: string;
+  /** Which results to run again. Default failed, expired and cancelled. */
+  statuses?: readonly ResultStatus[];
+  description?: string;
+  /** Wait for the follow-up job to finish (with these options, if an object). */
+  wait?: boolean | WaitOptions;
+}
+
+/** A job's cost from its stored results (usage as the provider reported it) at batch prices. */
+export interface JobCost extends CostReport {
+  jobId: string;
+  /** False while the results are not in the workspace: nothing is counted yet and costUsd is null. */
+  resultsStored: boolean;
+  /** The estimate made when the job was planned, if any. */
+  estimate: StoredCostEstimate | null;
+}
+
+/** How a job would be split into provider batches (planBatch). */
+export interface BatchPlan {
+  provider: ProviderName;
+  endpoint: string | null;
+  nRequests: number;
+  shards: {
+    index: number;
+    model: string | null;
+    nRequests: number;
+    bytes: number;
+    estimatedTokens: number;
+  }[];
+}
+
+export interface CleanupReport {
+  jobId: string;
+  /** Provider-side files (or batches) deleted. */
+  deleted: string[];
 }
 
 /**
  * Submits, watches and collects LLM batch jobs, keeping each job and its results in a workspace directory that
- * any later process can pick up.
+ * any later process can pick up. A facade: the work is done by the pipelines in jobs/ (Submission, Retrieval) on
+ * the records of a JobStore.
  */
 export class RelayClient {
   readonly directory: string;
   private readonly workspace: Workspace;
+  private readonly store: JobStore;
+  private readonly settings: PipelineSettings;
   private readonly providerConfigs: Partial<Record<ProviderName, ProviderConfig>>;
   private readonly adapters = new Map<ProviderName, Promise<ProviderAdapter>>();
-  private readonly submitConcurrency: number;
-  private readonly lockOptions: LockOptions | undefined;
   private readonly env: NodeJS.ProcessEnv;
-  private readonly requeueDelayMs: number;
   private readonly ready: Promise<void>;
 
   constructor(options: RelayClientOptions) {
@@ -107,11 +152,14 @@ export class RelayClient {
     }
     this.workspace = new Workspace(options.directory);
     this.directory = this.workspace.directory;
+    this.store = new JobStore(this.workspace, options.lock);
     this.providerConfigs = options.providers ?? {};
-    this.submitConcurrency = Math.max(1, options.submitConcurrency ?? 4);
-    this.lockOptions = options.lock;
+    this.settings = pipelineSettings({
+      providers: this.providerConfigs,
+      submitConcurrency: options.submitConcurrency,
+      requeueDelayMs: options.requeueDelayMs,
+    });
     this.env = options.env ?? process.env;
-    this.requeueDelayMs = options.requeueDelayMs ?? DEFAULT_REQUEUE_DELAY_MS;
     // A directory that cannot be created is reported by the first call that needs to write (workspace_not_writable).
     this.ready = this.workspace.ensure().catch(() => {});
   }
@@ -133,73 +181,46 @@ export class RelayClient {
     const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
     await this.ready;
     await this.workspace.assertWritable();
+    const record = await Submission.start(this.store, adapter, this.settings, {
+      jobId,
+      provider: providerEntry(options.provider).name,
+      requests,
+      description: options.description ?? "",
+      endpoint,
+      overwrite: options.overwrite ?? false,
+    });
+    return toBatchJob(record);
+  }
 
-    const lock = await this.workspace.lockJob(jobId, this.lockOptions);
-    try {
-      const existing = await this.loadRecord(jobId);
-      if (existing && isFinished(existing.status) && !options.overwrite) {
-        throw new JobExistsError(
-          `Job "${jobId}" already exists and has finished (status: ${existing.status}). ` +
-            "Pass overwrite: true to replace it and delete its stored results, or choose another job ID.",
-        );
-      }
-
-      // Requests are validated and written to a staging directory first, so bad input changes nothing stored.
-      // Holding the lock, any other staging directory of this job belongs to a submission that died.
-      await this.workspace.removeStaleStaging(jobId);
-      const jobDir = this.workspace.jobDir(jobId);
-      const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
-      let plan: Awaited<ReturnType<typeof planShards>>;
-      try {
-        const budget = this.budgetFor(adapter);
-        plan = await planShards({
-          requests,
-          adapter,
-          limits: this.limitsFor(adapter),
-          ...(budget ? { maxTokensPerBatch: (model: string) => budget(model) } : {}),
-          endpoint,
-          directory: staging,
-        });
-      } catch (error) {
-        await rm(staging, { recursive: true, force: true });
-        throw error;
-      }
-
-      if (existing && !isFinished(existing.status)) {
-        await rm(staging, { recursive: true, force: true });
-        const interrupted = existing.shards.some(
-          (shard) => shard.state !== "created" && shard.state !== "create_failed",
-        );
-        if (interrupted && existing.provider === adapter.name && existing.requests_digest === plan.digest) {
-          // The same requests again after a crash: carry on with the stored submission.
-          const handle = this.handleFor(existing);
-          await this.advanceShards(handle, adapter);
-          return toBatchJob(existing);
-        }
-        throw new JobExistsError(
-          `Job "${jobId}" already exists and is in progress (status: ${existing.status}). ` +
-            "Monitor it, cancel it, or choose another job ID.",
-        );
-      }
-      // Without a record, files under the job's directory are leftovers of a submission that died before storing it.
-      await this.workspace.removeResults(jobId);
-      await this.workspace.removeJobFiles(jobId);
-      await rename(staging, jobDir);
-
-      const record = newJobRecord({
-        jobId,
-        provider: providerEntry(options.provider).name,
-        description: options.description ?? "",
-        endpoint,
-        plan,
-      });
-      const handle = this.handleFor(record);
-      await handle.save();
-      await this.advanceShards(handle, adapter);
-      return toBatchJob(record);
-    } finally {
-      await lock.release();
-    }
+  /**
+   * How `submitBatch` would split the requests into provider batches, after validating and encoding them exactly as
+   * it would; nothing is sent and nothing stored changes (for `relay submit --dry-run`).
+   */
+  async planBatch(options: {
+    requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+    provider: ProviderName;
+    endpoint?: string;
+  }): Promise<BatchPlan> {
+    const adapter = await this.adapter(options.provider);
+    const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
+    await this.ready;
+    await this.workspace.assertWritable();
+    const plan = await Submission.dryRun(this.store, adapter, this.settings, {
+      requests: options.requests,
+      endpoint,
+    });
+    return {
+      provider: providerEntry(options.provider).name,
+      endpoint,
+      nRequests: plan.nRequests,
+      shards: plan.shards.map((shard) => ({
+        index: shard.index,
+        model: shard.model,
+        nRequests: shard.nRequests,
+        bytes: shard.bytes,
+        estimatedTokens: shard.tokens,
+      })),
+    };
   }
 
   /** Job IDs in the workspace, sorted. */
@@ -212,14 +233,14 @@ export class RelayClient {
   async getJob(jobId: string): Promise<JobRecord | null> {
     assertValidJobId(jobId);
     await this.ready;
-    return this.loadRecord(jobId);
+    return this.store.load(jobId);
   }
 
   /** Asks the provider for the status of every batch of the job and stores it. */
   async monitorBatch(jobId: string): Promise<BatchJob> {
-    return this.withJob(jobId, async (handle, adapter) => {
-      await this.refresh(handle, adapter);
-      return toBatchJob(handle.record);
+    return this.withSubmission(jobId, async (submission) => {
+      await submission.refresh();
+      return toBatchJob(submission.record);
     });
   }
 
@@ -228,9 +249,9 @@ export class RelayClient {
    * its tags and adopted, or created if the provider has none. Safe to call at any time.
    */
   async recover(jobId: string): Promise<BatchJob> {
-    return this.withJob(jobId, async (handle, adapter) => {
-      await this.advanceShards(handle, adapter);
-      return toBatchJob(handle.record);
+    return this.withSubmission(jobId, async (submission) => {
+      await submission.advance();
+      return toBatchJob(submission.record);
     });
   }
 
@@ -238,27 +259,28 @@ export class RelayClient {
   async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
     const shortest = options.pollIntervalMs ?? 30_000;
     const longest = Math.max(shortest, options.maxPollIntervalMs ?? 10 * 60_000);
+    const deadline =
+      options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    const tracker = new ProgressTracker();
     let interval = shortest;
     let last = "";
     for (;;) {
       options.signal?.throwIfAborted();
-      const job = await this.monitorBatch(jobId);
+      const { job, record } = await this.withSubmission(jobId, async (submission) => {
+        await submission.refresh();
+        return { job: toBatchJob(submission.record), record: submission.record };
+      });
       options.onStatus?.(job);
-      if (isFinished(job.status)) return job;
+      options.onProgress?.(tracker.report(record));
+      if (isFinished(job.status)) {
+        if (options.fetchResults) await this.ensureResults(jobId);
+        return job;
+      }
+      if (Date.now() >= deadline) throw new WaitTimeoutError(jobId, options.timeoutMs ?? 0, job.status);
       const progress = `${job.providerStatus}/${job.completedRequests}/${job.failedRequests}`;
       interval = progress === last ? Math.min(longest, Math.round(interval * 1.5)) : shortest;
       last = progress;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, interval);
-        options.signal?.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            reject(options.signal?.reason);
-          },
-          { once: true },
-        );
-      });
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), options.signal);
     }
   }
 
@@ -266,29 +288,58 @@ export class RelayClient {
    * The job's results, one per request in request order. Served from the workspace after the first fetch; with
    * `forceRefresh` fetched from the provider again. Throws JobNotFinishedError while the job is still running.
    */
-  async retrieveBatchResults(
-    jobId: string,
-    options: { forceRefresh?: boolean } = {},
-  ): Promise<BatchResult[]> {
+  async retrieveBatchResults(jobId: string, options: ResultsOptions = {}): Promise<BatchResult[]> {
     const results: BatchResult[] = [];
     for await (const result of this.streamResults(jobId, options)) results.push(result);
     return results;
   }
 
   /** Like retrieveBatchResults, but yields results one at a time without holding them all in memory. */
-  async *streamResults(jobId: string, options: { forceRefresh?: boolean } = {}): AsyncGenerator<BatchResult> {
+  async *streamResults(jobId: string, options: ResultsOptions = {}): AsyncGenerator<BatchResult> {
+    if (options.merged) {
+      yield* this.mergedResults(jobId, options.forceRefresh ?? false, 0);
+      return;
+    }
+    await this.ensureResults(jobId, options.forceRefresh);
+    yield* readStoredResults(this.store, jobId);
+  }
+
+  /** Fetches a finished job's results into the workspace unless they are there already. */
+  private async ensureResults(jobId: string, forceRefresh = false): Promise<void> {
     assertValidJobId(jobId);
     await this.ready;
-    if (options.forceRefresh || !(await this.workspace.hasResults(jobId))) {
-      await this.withJob(jobId, async (handle, adapter) => {
+    if (forceRefresh || !(await this.workspace.hasResults(jobId))) {
+      await this.withJob(jobId, async (job, adapter) => {
         // Another process may have fetched them while this one waited for the lock.
-        if (!options.forceRefresh && (await this.workspace.hasResults(jobId))) return;
-        await this.refresh(handle, adapter);
-        if (!isFinished(handle.record.status)) throw new JobNotFinishedError(jobId, handle.record.status);
-        await this.fetchResults(handle, adapter);
+        if (!forceRefresh && (await this.workspace.hasResults(jobId))) return;
+        await this.submission(job, adapter).refresh();
+        if (!isFinished(job.record.status)) throw new JobNotFinishedError(jobId, job.record.status);
+        await new Retrieval(job, adapter).fetch();
       });
     }
-    yield* this.readStoredResults(jobId);
+  }
+
+  /** A job's results with those of its follow-up jobs laid over them, each stream in request order. */
+  private async *mergedResults(
+    jobId: string,
+    forceRefresh: boolean,
+    number: number,
+  ): AsyncGenerator<BatchResult> {
+    const record = await this.getJob(jobId);
+    if (!record) throw new JobNotFoundError(jobId);
+    const followUps: Peekable<BatchResult>[] = [];
+    for (const childId of record.retry_job_ids ?? []) {
+      // A follow-up whose creation never finished (the link is written first) has nothing to lay over.
+      if (await this.store.load(childId))
+        followUps.push(new Peekable(this.mergedResults(childId, forceRefresh, number + 1)));
+    }
+    for await (const result of this.streamResults(jobId, { forceRefresh })) {
+      let latest: BatchResult = { ...result, attempt: { jobId, number } };
+      for (const followUp of followUps) {
+        if ((await followUp.peek())?.id === result.id) latest = (await followUp.take()) as BatchResult;
+      }
+      yield latest;
+    }
   }
 
   /** Results from the workspace only, or null when they have not been fetched. */
@@ -297,7 +348,7 @@ export class RelayClient {
     await this.ready;
     if (!(await this.workspace.hasResults(jobId))) return null;
     const results: BatchResult[] = [];
-    for await (const result of this.readStoredResults(jobId)) results.push(result);
+    for await (const result of readStoredResults(this.store, jobId)) results.push(result);
     return results;
   }
 
@@ -309,30 +360,158 @@ export class RelayClient {
 
   /** Asks the provider to cancel every unfinished batch of the job. True when the provider accepted. */
   async cancelBatch(jobId: string): Promise<boolean> {
-    return this.withJob(jobId, async (handle, adapter) => {
-      let accepted = false;
-      for (const shard of handle.record.shards) {
-        if (shard.state === "create_failed") continue;
-        if (shard.state !== "created") {
-          // Not created yet: it never will be. A shard mid-creation is resolved first so no batch is left running.
-          if (shard.state === "creating") await adoptIfCreated(handle, adapter, shard.index);
-          if ((shard.state as ShardRecord["state"]) !== "created") {
-            shard.state = "create_failed";
-            shard.status = "cancelled";
-            shard.error = {
-              code: "cancelled_before_submission",
-              message: "Cancelled before the batch was created.",
-            };
-            accepted = true;
-            continue;
-          }
-        }
-        if (isFinished(shard.status) || !shard.provider_batch_id) continue;
-        applyBatch(shard, await adapter.cancelBatch(shard.provider_batch_id));
-        accepted = true;
+    return this.withSubmission(jobId, (submission) => submission.cancel());
+  }
+
+  /**
+   * A follow-up job that runs again exactly the requests of a finished job whose results have the given statuses
+   * (default failed, expired, cancelled), as they were first sent. The two are linked both ways in their records
+   * (`parent_job_id`, `retry_job_ids`); `streamResults(jobId, { merged: true })` lays the new results over the old.
+   * A job with nothing to retry is an error (code nothing_to_retry).
+   */
+  async retryFailed(jobId: string, options: RetryOptions = {}): Promise<BatchJob> {
+    const statuses = new Set<string>(options.statuses ?? DEFAULT_RETRY_STATUSES);
+    for (const status of statuses) {
+      if (!RETRYABLE_STATUSES.has(status)) {
+        throw new ValidationError(
+          `statuses: "${status}" is not a result status that can be retried (${[...RETRYABLE_STATUSES].join(", ")}).`,
+        );
       }
-      await handle.save();
-      return accepted;
+    }
+    const parent = await this.getJob(jobId);
+    if (!parent) throw new JobNotFoundError(jobId);
+    if (!isFinished(parent.status)) throw new JobNotFinishedError(jobId, parent.status);
+    await this.ensureResults(jobId);
+    let matching = 0;
+    for await (const result of readStoredResults(this.store, jobId))
+      if (statuses.has(result.status)) matching += 1;
+    if (matching === 0) {
+      throw new RelayError(
+        "nothing_to_retry",
+        `Job "${jobId}" has no ${[...statuses].join(", ")} results; there is nothing to retry.`,
+      );
+    }
+    const childId = options.jobId ?? nextRetryJobId(parent, new Set(await this.listJobs()));
+    assertValidJobId(childId);
+    if (await this.store.load(childId)) {
+      throw new JobExistsError(`Job "${childId}" already exists; give the follow-up job another ID.`);
+    }
+    const adapter = await this.adapter(parent.provider);
+    await this.workspace.assertWritable();
+    // The link is stored before the follow-up job exists, so that no follow-up can be left unlinked by a crash.
+    await this.store.withJob(jobId, async (job) => {
+      job.record.retry_job_ids = [...(job.record.retry_job_ids ?? []), childId];
+      await job.save();
+    });
+    let child: JobRecord;
+    try {
+      child = await Submission.start(this.store, adapter, this.settings, {
+        jobId: childId,
+        provider: parent.provider,
+        description:
+          options.description ?? `Retry of ${matching} ${[...statuses].join("/")} requests of ${jobId}`,
+        endpoint: parent.endpoint,
+        overwrite: false,
+        parentJobId: jobId,
+        encoded: requestsToRetry(this.workspace, parent, readStoredResults(this.store, jobId), statuses),
+      });
+    } catch (error) {
+      if (!(await this.store.load(childId))) {
+        await this.store.withJob(jobId, async (job) => {
+          job.record.retry_job_ids = (job.record.retry_job_ids ?? []).filter((id) => id !== childId);
+          await job.save();
+        });
+      }
+      throw error;
+    }
+    if (options.wait) return this.waitForBatch(childId, options.wait === true ? {} : options.wait);
+    return toBatchJob(child);
+  }
+
+  /**
+   * The records of the workspace's jobs that match the filter (status, provider, submitted since/until, text in
+   * the ID or description), newest first. Records that cannot be read are left out (see scanJobs).
+   */
+  async getAllJobs(filter: JobFilter = {}): Promise<JobRecord[]> {
+    const matches = recordFilter(filter);
+    await this.ready;
+    return (await scanJobs(this.store))
+      .flatMap((listing) => (listing.record && matches(listing.record) ? [listing.record] : []))
+      .sort(newestFirst);
+  }
+
+  /** Every job of the workspace with its record, or with the error that kept it from being read. */
+  async scanJobs(): Promise<JobListing[]> {
+    await this.ready;
+    return scanJobs(this.store);
+  }
+
+  /**
+   * What requests would cost at the provider's batch prices, before anything is sent: prompt tokens counted by the
+   * model's tokenizer where Relay has one (OpenAI's), else approximated; output at each request's maxTokens, or
+   * `outputTokensPerRequest` (default 256) for requests without one. Unknown models cost null and are named.
+   */
+  async estimateCost(options: {
+    requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+    provider: ProviderName;
+    outputTokensPerRequest?: number;
+  }): Promise<CostEstimate> {
+    return estimateCost(providerEntry(options.provider), options.requests, options);
+  }
+
+  /** What a job cost, from the usage in its stored results, at batch prices (cached input priced as cached). */
+  async jobCost(jobId: string): Promise<JobCost> {
+    const record = await this.getJob(jobId);
+    if (!record) throw new JobNotFoundError(jobId);
+    const tally = new CostTally(providerEntry(record.provider));
+    const resultsStored = await this.workspace.hasResults(jobId);
+    if (resultsStored) {
+      const models = new Set(record.shards.map((shard) => shard.model));
+      const jobModel = models.size === 1 ? [...models][0] : null;
+      for await (const result of readStoredResults(this.store, jobId)) {
+        if (result.usage) tally.add(result.model ?? jobModel, result.usage);
+      }
+    }
+    const report = tally.report();
+    return {
+      ...report,
+      ...(resultsStored ? {} : { costUsd: null }),
+      jobId,
+      resultsStored,
+      estimate: record.estimated_cost ?? null,
+    };
+  }
+
+  /**
+   * Deletes what the provider keeps for the job that Relay no longer needs (uploaded input files, result files, or
+   * Anthropic's batches), once the results are stored in the workspace; never before. Provider storage is limited
+   * (e.g. 500 files on an Azure resource). Safe to call again.
+   */
+  async cleanup(jobId: string): Promise<CleanupReport> {
+    assertValidJobId(jobId);
+    await this.ready;
+    if (!(await this.workspace.hasResults(jobId))) {
+      throw new RelayError(
+        "results_not_stored",
+        `Job "${jobId}" has no stored results yet; retrieve them first (cleanup never deletes what they need).`,
+      );
+    }
+    return this.withJob(jobId, async (job, adapter) => {
+      const deleted: string[] = [];
+      for (const shard of job.record.shards) {
+        if (shard.cleaned_at || !shard.provider_batch_id || !adapter.deleteBatchFiles) continue;
+        deleted.push(
+          ...(await adapter.deleteBatchFiles({
+            batchId: shard.provider_batch_id,
+            inputFileId: shard.input_file_id,
+            outputFileId: shard.output_file_id,
+            errorFileId: shard.error_file_id,
+          })),
+        );
+        shard.cleaned_at = nowIso();
+        await job.save();
+      }
+      return { jobId, deleted };
     });
   }
 
@@ -350,160 +529,54 @@ export class RelayClient {
     return adapter;
   }
 
-  /** The provider's limits, lowered where the configuration asks for smaller batches. */
-  private limitsFor(adapter: ProviderAdapter): ProviderLimits {
-    const config = this.providerConfigs[adapter.name as ProviderName];
-    const lower = (limit: number, wanted: number | undefined) =>
-      wanted !== undefined && Number.isInteger(wanted) && wanted > 0 ? Math.min(limit, wanted) : limit;
-    return {
-      ...adapter.limits,
-      maxRequestsPerBatch: lower(adapter.limits.maxRequestsPerBatch, config?.maxRequestsPerBatch),
-      maxBytesPerBatch: lower(adapter.limits.maxBytesPerBatch, config?.maxBytesPerBatch),
-    };
+  private submission(job: JobHandle, adapter: ProviderAdapter): Submission {
+    return new Submission(job, adapter, this.store, this.settings);
   }
 
-  private budgetFor(adapter: ProviderAdapter): TokenBudget | undefined {
-    return tokenBudget(this.providerConfigs[adapter.name as ProviderName]?.enqueuedTokenBudget);
-  }
-
-  /** The records of every other job in the workspace (a corrupt record is skipped here: it is reported elsewhere). */
-  private async otherRecords(jobId: string): Promise<JobRecord[]> {
-    const records: JobRecord[] = [];
-    for (const id of await this.workspace.listJobIds()) {
-      if (id === jobId) continue;
-      const record = await this.loadRecord(id).catch(() => null);
-      if (record) records.push(record);
-    }
-    return records;
-  }
-
-  private handleFor(record: JobRecord): JobHandle {
-    return new JobHandle(this.workspace, record, () => this.recordedBatchIds(record));
-  }
-
-  /** Batch IDs recorded by every job in the workspace. */
-  private async recordedBatchIds(current: JobRecord): Promise<Set<string>> {
-    const ids = batchIdsOf(current);
-    for (const record of await this.otherRecords(current.job_id))
-      for (const id of batchIdsOf(record)) ids.add(id);
-    return ids;
-  }
-
-  private async loadRecord(jobId: string): Promise<JobRecord | null> {
-    const raw = await this.workspace.readRecord(jobId);
-    return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry) : null;
-  }
-
-  /** Runs `work` on a job under its lock. */
+  /** Runs `work` on a stored job under its lock, with its provider's adapter. */
   private async withJob<T>(
     jobId: string,
-    work: (handle: JobHandle, adapter: ProviderAdapter) => Promise<T>,
+    work: (job: JobHandle, adapter: ProviderAdapter) => Promise<T>,
   ): Promise<T> {
     assertValidJobId(jobId);
     await this.ready;
-    const known = await this.loadRecord(jobId);
-    if (!known) throw new JobNotFoundError(jobId);
-    const adapter = await this.adapter(known.provider);
-    const lock = await this.workspace.lockJob(jobId, this.lockOptions);
-    try {
-      const record = await this.loadRecord(jobId);
-      if (!record) throw new JobNotFoundError(jobId);
-      return await work(this.handleFor(record), adapter);
-    } finally {
-      await lock.release();
-    }
+    return this.store.withJob(jobId, async (job) => work(job, await this.adapter(job.record.provider)));
   }
 
-  /**
-   * Sends every shard that is due to the provider. With an enqueued-token budget, shards that would take the
-   * workspace's running batches past it wait for a later call (monitorBatch, waitForBatch, recover).
-   */
-  private async advanceShards(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
-    const jobDir = this.workspace.jobDir(handle.record.job_id);
-    let open = handle.record.shards.filter(
-      (shard) => shard.state !== "created" && shard.state !== "create_failed",
-    );
-    const budget = this.budgetFor(adapter);
-    if (budget && open.length > 0) {
-      const records = [handle.record, ...(await this.otherRecords(handle.record.job_id))];
-      open = admitShards(open, enqueuedTokens(records, adapter.name), budget);
-    }
-    await forEachLimited(open, this.submitConcurrency, (shard) =>
-      advanceShard(handle, adapter, shard.index, jobDir),
-    );
-  }
-
-  /** Finishes any interrupted submission, then polls every unfinished batch. */
-  /**
-   * Polls every unfinished batch, puts back shards whose batch was refused for a passing reason (enqueued-token
-   * limit), and submits what is not submitted (an interrupted submission, or a shard due again).
-   */
-  private async refresh(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
-    const watched = handle.record.shards.filter(
-      (shard) => shard.state === "created" && shard.provider_batch_id !== null && !isFinished(shard.status),
-    );
-    // With several batches to watch, one list call usually covers them all.
-    const listed =
-      watched.length > 1 && adapter.getBatches
-        ? await adapter.getBatches(
-            watched.map((shard) => shard.provider_batch_id as string),
-            Date.parse(handle.record.created_at),
-          )
-        : new Map<string, ProviderBatch>();
-    for (const shard of watched) {
-      const id = shard.provider_batch_id as string;
-      applyBatch(shard, listed.get(id) ?? (await adapter.getBatch(id)));
-      requeueIfPassingFailure(shard, this.requeueDelayMs);
-    }
-    await handle.save();
-    if (handle.record.shards.some((shard) => shard.state !== "created" && shard.state !== "create_failed")) {
-      await this.advanceShards(handle, adapter);
-    }
-  }
-
-  private async fetchResults(handle: JobHandle, adapter: ProviderAdapter): Promise<void> {
-    const record = handle.record;
-    const jobDir = this.workspace.jobDir(record.job_id);
-    if (record.submission_id === "") {
-      // A job submitted by the Python Relay: no stored request list, so the provider's order is kept.
-      await this.workspace.writeResults(record.job_id, unorderedResults(adapter, record.shards));
-      return;
-    }
-    const spills: ShardSpill[] = [];
-    try {
-      for (const shard of record.shards) {
-        const spill = await spillShardResults({ adapter, shard, jobDir });
-        spills.push(spill);
-        shard.completed_requests = spill.succeeded;
-        shard.failed_requests = shard.n_requests - spill.succeeded;
-      }
-      await this.workspace.writeResults(record.job_id, mergeSpilledResults(jobDir, spills));
-    } finally {
-      for (const spill of spills) await rm(spill.path, { force: true });
-    }
-    await handle.save();
-  }
-
-  private async *readStoredResults(jobId: string): AsyncGenerator<BatchResult> {
-    let parseRecord: ((raw: unknown) => BatchResult | null) | undefined;
-    for await (const element of this.workspace.readResults(jobId)) {
-      if (isRelayResult(element)) {
-        yield element;
-        continue;
-      }
-      // A results file of the Python Relay holds the provider's raw records.
-      if (!parseRecord) {
-        const record = await this.loadRecord(jobId);
-        const entry = providerEntry(record?.provider);
-        parseRecord = (raw) => {
-          const parsed = entry.parseRecord(raw);
-          return parsed ? { id: parsed.customId, ...parsed.result } : null;
-        };
-      }
-      const parsed = parseRecord(element);
-      if (parsed) yield parsed;
-    }
+  private withSubmission<T>(jobId: string, work: (submission: Submission) => Promise<T>): Promise<T> {
+    return this.withJob(jobId, (job, adapter) => work(this.submission(job, adapter)));
   }
 }
 
-export type { JobStatus };
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** An async iterator whose next value can be looked at before it is taken. */
+class Peekable<T> {
+  private next: Promise<IteratorResult<T>> | undefined;
+
+  constructor(private readonly source: AsyncIterator<T>) {}
+
+  async peek(): Promise<T | undefined> {
+    this.next ??= this.source.next();
+    const result = await this.next;
+    return result.done ? undefined : result.value;
+  }
+
+  async take(): Promise<T | undefined> {
+    const value = await this.peek();
+    this.next = undefined;
+    return value;
+  }
+}

@@ -105,3 +105,16 @@ export class ProviderError extends RelayError {
     this.httpStatus = options.httpStatus;
   }
 }
+
+/** waitForBatch gave up after its `timeoutMs`; the job goes on at the provider. */
+export class WaitTimeoutError extends RelayError {
+  readonly status: string;
+  constructor(jobId: string, timeoutMs: number, status: string) {
+    super(
+      "wait_timeout",
+      `Job "${jobId}" has not finished after ${Math.round(timeoutMs / 1000)} s (status: ${status}); it goes on at ` +
+        `the provider. Wait again later, or check it with monitorBatch("${jobId}").`,
+    );
+    this.status = status;
+  }
+}

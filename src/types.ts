@@ -53,6 +53,9 @@ export interface Usage {
   totalTokens: number;
   /** How many of inputTokens were read from the provider's prompt cache. */
   cachedInputTokens?: number;
+  /** How many of inputTokens were written to the provider's prompt cache (Anthropic bills them apart). */
+  cacheWriteInputTokens?: number;
+  /** How many of outputTokens were spent on reasoning. */
   reasoningTokens?: number;
 }
 
@@ -67,6 +70,10 @@ export interface BatchResult {
   usage?: Usage;
   finishReason?: FinishReason;
   error?: { code?: string; message: string };
+  /** The model that answered, as the provider named it (for pricing). */
+  model?: string;
+  /** In merged results of a retry chain: the job this result came from, and its place in the chain (0: the first). */
+  attempt?: { jobId: string; number: number };
   /** The provider's own record, unchanged (null when the provider returned nothing for this request). */
   raw: unknown;
 }

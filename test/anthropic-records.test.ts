@@ -58,6 +58,7 @@ describe("Anthropic result records", () => {
         text: "Four, computed.",
         finishReason: "tool_calls",
         usage: { inputTokens: 21, outputTokens: 9, totalTokens: 30 },
+        model: "claude-3-5-sonnet-20241022",
         raw: pythonRecords[0],
       },
     });
@@ -117,6 +118,7 @@ describe("Anthropic result records", () => {
       outputTokens: 40,
       totalTokens: 60,
       cachedInputTokens: 7,
+      cacheWriteInputTokens: 3,
       reasoningTokens: 30,
     });
   });

@@ -115,16 +115,14 @@ describe("a job split over several provider batches", () => {
   });
 
   it("keeps the workspace's running batches within an enqueued-token budget, across jobs, submitting the rest as room frees", async () => {
-    // About 24 estimated tokens a request: shards of two requests (48) fit a budget of 100 twice, not three times.
-    const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 100 });
+    // 30 prompt tokens a request by gpt-4o-mini's tokenizer: shards of two (60) fit a budget of 130 twice, not three times.
+    const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 130 });
     harness.emulator.providers.openai.enqueuedTokenLimit = 36; // the emulator's own count is lower; two shards fit it exactly
     await client.submitBatch({ requests: exampleRequests(6), jobId: "first", provider: "openai" });
     expect(harness.emulator.batchCount("openai")).toBe(2);
     const record = await client.getJob("first");
     expect(record?.shards.map((shard) => shard.state)).toEqual(["created", "created", "planned"]);
-    expect(record?.shards.every((shard) => shard.estimated_tokens > 0 && shard.estimated_tokens <= 100)).toBe(
-      true,
-    );
+    expect(record?.shards.every((shard) => shard.estimated_tokens === 60)).toBe(true);
 
     // A second job shares the budget: nothing of it goes out while the first job fills it.
     const second = await client.submitBatch({
@@ -153,7 +151,7 @@ describe("a job split over several provider batches", () => {
   });
 
   it("cancelling a job whose shards wait for the budget cancels them before they are ever sent", async () => {
-    const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 100 });
+    const client = clientWith({ maxRequestsPerBatch: 2, enqueuedTokenBudget: 130 });
     await client.submitBatch({ requests: exampleRequests(6), jobId: "stop", provider: "openai" });
     expect(harness.emulator.batchCount("openai")).toBe(2);
     expect(await client.cancelBatch("stop")).toBe(true);
@@ -168,11 +166,12 @@ describe("a job split over several provider batches", () => {
   });
 
   it("sizes shards to fit the token budget", async () => {
-    const client = clientWith({ enqueuedTokenBudget: { "gpt-4o-mini": 50 } });
+    // 30 tokens a request: two fit 65, three do not.
+    const client = clientWith({ enqueuedTokenBudget: { "gpt-4o-mini": 65 } });
     await client.submitBatch({ requests: exampleRequests(6), jobId: "sized", provider: "openai" });
     const record = await client.getJob("sized");
     expect(record?.shards.map((shard) => shard.n_requests)).toEqual([2, 2, 2]);
-    expect(record?.shards.every((shard) => shard.estimated_tokens <= 50)).toBe(true);
+    expect(record?.shards.every((shard) => shard.estimated_tokens <= 65)).toBe(true);
   });
 
   it.each(["openai", "anthropic", "together"] as const)(

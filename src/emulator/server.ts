@@ -1,8 +1,7 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { batchExpiryOf } from "../providers/entry.js";
-import { type ProviderEntry, providerEntries, providerEntry } from "../providers/registry.js";
+import { providerEntries, providerEntry } from "../providers/registry.js";
 import type { ProviderName } from "../types.js";
 import { type EmulatorClock, realClock } from "./clock.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
@@ -60,27 +59,11 @@ export class Emulator {
     };
     const providers: Partial<Record<ProviderName, ProviderEmulation>> = {};
     for (const entry of providerEntries()) {
-      const emulation = EMULATIONS[entry.name]({ ...context, timing: this.timingFor(entry) });
+      const emulation = EMULATIONS[entry.name](context);
       providers[entry.name] = emulation;
       this.mounted.set(entry.name, emulation);
     }
     this.providers = providers as Emulations;
-  }
-
-  /**
-   * The shared timing as this provider sees it: live (tests change it while batches run), except that a provider
-   * with its own batch expiry keeps it unless the caller sets another.
-   */
-  private timingFor(entry: ProviderEntry): BatchTiming {
-    const own = batchExpiryOf(entry).afterMs;
-    const shared = this.timing;
-    if (own === DEFAULT_TIMING.expiresAfterMs) return shared;
-    return Object.create(shared, {
-      expiresAfterMs: {
-        get: () => (shared.expiresAfterMs === DEFAULT_TIMING.expiresAfterMs ? own : shared.expiresAfterMs),
-        enumerable: true,
-      },
-    }) as BatchTiming;
   }
 
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { TokenCounters } from "../cost/tokenizer.js";
 import { ValidationError } from "../errors.js";
 import type { ProviderAdapter, ProviderLimits } from "../providers/types.js";
 import type { BatchRequest } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
 import { CompactStringSet } from "./id-set.js";
-import { estimatePromptTokens } from "./tokens.js";
+import { countPromptTokens } from "./tokens.js";
 import { checkEncodedSize, validateRequest } from "./validate.js";
 
 export interface PlannedShard {
@@ -31,22 +32,59 @@ interface OpenShard extends PlannedShard {
   ids: LineWriter;
 }
 
+/** A request as it goes into a shard file: already validated and encoded for the provider. */
+export interface EncodedRequest {
+  id: string;
+  /** The model, where batches hold one model (it decides the shard), else for the token budget only. */
+  model: string | null;
+  line: string;
+  /** Bytes of the line with its newline. */
+  bytes: number;
+  /** Estimated prompt tokens. */
+  tokens: number;
+  /** The request's maxTokens, when it set one. */
+  maxOutputTokens?: number | undefined;
+}
+
+/** Validates each request against Relay's and the provider's rules, and encodes it as a line of a shard file. */
+export async function* encodeRequests(
+  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>,
+  options: {
+    adapter: ProviderAdapter;
+    limits: ProviderLimits;
+    endpoint: string | null;
+    /** Count prompt tokens with each model's tokenizer (for an enqueued-token budget); else approximately. */
+    counters?: TokenCounters | undefined;
+  },
+): AsyncGenerator<EncodedRequest> {
+  const { adapter, limits, counters } = options;
+  let position = 0;
+  for await (const request of requests) {
+    validateRequest(request, position, limits, adapter.name);
+    const line = adapter.encodeRequest(request, { endpoint: options.endpoint });
+    const bytes = checkEncodedSize(line, request, position, limits);
+    const tokens = counters
+      ? countPromptTokens(request, await counters.get(request.model))
+      : countPromptTokens(request);
+    yield { id: request.id, model: request.model, line, bytes, tokens, maxOutputTokens: request.maxTokens };
+    position += 1;
+  }
+}
+
 /**
- * Validates the requests and writes them, encoded for the provider, into shard files that respect the provider's
- * limits (requests and bytes per batch, one model per batch where required). Streams: memory does not grow with
- * the number of requests beyond the set of IDs used to reject duplicates.
+ * Writes encoded requests into shard files that respect the provider's limits (requests and bytes per batch, one
+ * model per batch where required, and an enqueued-token budget), rejecting duplicate IDs. Streams: memory does
+ * not grow with the number of requests beyond the set of IDs used to reject duplicates.
  */
 export async function planShards(options: {
-  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
-  adapter: ProviderAdapter;
+  requests: AsyncIterable<EncodedRequest>;
   /** The adapter's limits, possibly lowered by the caller's configuration. */
   limits: ProviderLimits;
   /** Estimated prompt tokens a shard may hold at most (an enqueued-token budget), per model; none when absent. */
-  maxTokensPerBatch?: (model: string) => number | undefined;
-  endpoint: string | null;
+  maxTokensPerBatch?: (model: string | null) => number | undefined;
   directory: string;
 }): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string }> {
-  const { adapter, directory, limits } = options;
+  const { directory, limits } = options;
   await mkdir(directory, { recursive: true });
   const order = new LineWriter(join(directory, ORDER_FILE));
   const shards: PlannedShard[] = [];
@@ -65,18 +103,15 @@ export async function planShards(options: {
 
   try {
     for await (const request of options.requests) {
-      validateRequest(request, position, limits, adapter.name);
       if (!seenIds.add(request.id)) {
         throw new ValidationError(
           `request "${request.id}" (#${position + 1}) repeats an id used earlier; request ids must be unique within a job.`,
           "duplicate_request_id",
         );
       }
-      const line = adapter.encodeRequest(request, { endpoint: options.endpoint });
-      const bytes = checkEncodedSize(line, request, position, limits);
-      const tokens = estimatePromptTokens(request);
+      const { line, bytes, tokens } = request;
       const maxTokens = options.maxTokensPerBatch?.(request.model) ?? Number.POSITIVE_INFINITY;
-      const key = limits.oneModelPerBatch ? request.model : "";
+      const key = limits.oneModelPerBatch ? (request.model ?? "") : "";
       let shard = open.get(key);
       if (
         shard &&

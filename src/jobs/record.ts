@@ -8,6 +8,7 @@ import {
   nowIso,
   RECORD_FORMAT,
   type ShardRecord,
+  type StoredCostEstimate,
 } from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
 import type { PlannedShard } from "./plan.js";
@@ -106,6 +107,8 @@ export function newJobRecord(options: {
   description: string;
   endpoint: string | null;
   plan: { shards: readonly PlannedShard[]; nRequests: number; digest: string };
+  parentJobId?: string | undefined;
+  estimatedCost?: StoredCostEstimate | null;
 }): JobRecord {
   const now = nowIso();
   return {
@@ -126,6 +129,9 @@ export function newJobRecord(options: {
     created_at: now,
     updated_at: now,
     finished_at: null,
+    parent_job_id: options.parentJobId ?? null,
+    retry_job_ids: [],
+    estimated_cost: options.estimatedCost ?? null,
     shards: options.plan.shards.map((shard) =>
       newShardRecord({
         index: shard.index,

@@ -8,8 +8,19 @@ import { readLines } from "../util/lines.js";
 import type { ShardRecord } from "../workspace/job-record.js";
 import { ORDER_FILE, shardIdsFile, shardSpillFile } from "./plan.js";
 
-/** The result Relay records for a request the provider returned nothing for, by what happened to its batch. */
-export function missingResult(id: string, shard: ShardRecord): BatchResult {
+/**
+ * The result Relay records for a request the provider returned nothing for, by what happened to its batch; a request
+ * the provider refused to add to its batch (at `position` in the shard) gets the refusal.
+ */
+export function missingResult(id: string, shard: ShardRecord, position = 0): BatchResult {
+  if (shard.add_error && position >= (shard.requests_added ?? Number.POSITIVE_INFINITY)) {
+    return {
+      id,
+      status: "failed",
+      error: { code: "not_added", message: shard.add_error.message },
+      raw: null,
+    };
+  }
   const byStatus: Partial<Record<string, { status: ResultStatus; code: string; message: string }>> = {
     expired: {
       status: "expired",
@@ -106,7 +117,7 @@ export async function spillShardResults(options: {
     }
     for (let position = 0; position < ids.length; position += 1) {
       if ((spill.offsets[position] as number) < 0)
-        await place(position, missingResult(ids[position] as string, shard));
+        await place(position, missingResult(ids[position] as string, shard, position));
     }
     await writer.close();
   } catch (error) {

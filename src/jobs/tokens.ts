@@ -1,21 +1,35 @@
+import { APPROXIMATE_COUNTER, type TokenCounter } from "../cost/tokenizer.js";
 import type { BatchRequest } from "../types.js";
 
-/** Tokens a message costs beyond its text (role and separators), roughly as OpenAI counts them. */
+/**
+ * Tokens a message costs beyond its text (role and separators), as OpenAI counts them for chat models; also used
+ * for the approximation, so that it errs high.
+ */
 const PER_MESSAGE_TOKENS = 4;
+/** Every reply is primed with a few tokens. */
+const PER_REQUEST_TOKENS = 3;
+
+/** The texts of a request's prompt, in the order the model reads them. */
+export function* promptTexts(request: BatchRequest): Generator<string> {
+  if (request.systemPrompt !== undefined) yield request.systemPrompt;
+  for (const message of request.messages ?? []) yield message.content;
+  if (request.prompt !== undefined) yield request.prompt;
+}
 
 /**
- * An estimate of a request's prompt tokens, without a tokenizer: about four characters a token for English text,
- * rounded up, plus a few tokens per message. Used only to keep shards within an enqueued-token budget, so it errs
- * high; set the budget below the provider's limit to leave room for the difference.
+ * A request's prompt tokens: its texts counted by `counter` (the model's tokenizer, or by default the approximation
+ * of about four characters a token), plus a few per message. Used for cost estimates and the enqueued-token budget.
  */
-export function estimatePromptTokens(request: BatchRequest): number {
-  let tokens = 0;
-  const add = (text: string | undefined) => {
-    if (text === undefined) return;
-    tokens += Math.ceil(text.length / 4) + PER_MESSAGE_TOKENS;
-  };
-  add(request.systemPrompt);
-  for (const message of request.messages ?? []) add(message.content);
-  add(request.prompt);
+export function countPromptTokens(
+  request: BatchRequest,
+  counter: TokenCounter = APPROXIMATE_COUNTER,
+): number {
+  let tokens = PER_REQUEST_TOKENS;
+  for (const text of promptTexts(request)) tokens += counter.count(text) + PER_MESSAGE_TOKENS;
   return tokens;
+}
+
+/** The approximate prompt tokens of a request (see countPromptTokens). */
+export function estimatePromptTokens(request: BatchRequest): number {
+  return countPromptTokens(request);
 }

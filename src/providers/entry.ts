@@ -25,8 +25,10 @@ export interface ProviderEntry<Name extends string = string> {
   readonly emulatorBasePath: string;
   /** A model that exists at the provider, for the demo and the tests. */
   readonly demoModel: string;
-  /** The provider's id in the price table. */
+  /** The provider's id in the price table (@pydantic/genai-prices). */
   readonly priceKey: string;
+  /** What batches cost against the price table's (synchronous) prices, and where the provider says so. */
+  readonly batchDiscount: BatchDiscount;
   /** What one batch may hold; the planner splits jobs to respect it. */
   readonly limits: ProviderLimits;
   /** How a batch that runs too long ends at this provider; DEFAULT_BATCH_EXPIRY when not given. */
@@ -51,6 +53,15 @@ export const DEFAULT_BATCH_EXPIRY: BatchExpiry = { afterMs: 24 * 60 * 60_000, ke
 
 export function batchExpiryOf(entry: ProviderEntry): BatchExpiry {
   return entry.batchExpiry ?? DEFAULT_BATCH_EXPIRY;
+}
+
+export interface BatchDiscount {
+  /** Batch price = price-table price × multiplier (0.5 for "50% off"). */
+  readonly multiplier: number;
+  /** The provider's page that documents it. */
+  readonly source: string;
+  /** What the discount depends on, when it is not flat. */
+  readonly note?: string;
 }
 
 /** Declares a provider entry, keeping its name as a literal type so that ProviderName can be derived. */

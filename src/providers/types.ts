@@ -58,7 +58,17 @@ export interface ProviderBatch {
    */
   progress: number | null;
   createdAt: number | null;
+  /** When the provider stops serving the batch's results (unix ms), if it says or documents it. */
+  resultsExpireAt?: number | null;
   raw: unknown;
+}
+
+/** What Relay knows of a batch's files at the provider, for deleting them once the results are stored. */
+export interface BatchFiles {
+  batchId: string | null;
+  inputFileId: string | null;
+  outputFileId: string | null;
+  errorFileId: string | null;
 }
 
 /** A result as parsed from a provider record, before Relay puts it in request order. */
@@ -76,7 +86,28 @@ export interface CreateBatchInput {
   inputFileId: string | null;
   shardPath: string;
   endpoint: string | null;
+  /** The shard's model where the provider takes one model per batch, for providers that name it on the batch. */
+  model?: string | null;
   tags: ShardTags;
+}
+
+/**
+ * For providers whose batches are created empty and then filled with requests (xAI). The shard's requests are added
+ * in file order, so "how many are in the batch" is a count of the shard's first lines.
+ */
+export interface AddRequestsInput {
+  batchId: string;
+  shardPath: string;
+  endpoint: string | null;
+  /** How many of the shard's first requests the batch is known to hold. */
+  added: number;
+  /**
+   * An earlier attempt may have added more than `added` (it crashed, or an answer was lost): the adapter asks the
+   * provider which requests the batch holds before sending any, so that none is sent twice.
+   */
+  uncertain: boolean;
+  /** Called after each call that added requests, with the new count of the shard's first requests held. */
+  onAdded(added: number): Promise<void>;
 }
 
 /** Thrown by createBatch when the request may or may not have created a batch (timeout, reset, 5xx). */
@@ -102,6 +133,12 @@ export interface ProviderAdapter {
   /** Creates the batch exactly once: never retried here; throws AmbiguousCreateError when the outcome is unknown. */
   createBatch(input: CreateBatchInput): Promise<ProviderBatch>;
   /**
+   * Providers whose batches are created empty (xAI): adds the shard's requests from `input.added` on, in calls within
+   * the provider's size limit, and returns the batch once it holds them all. A call whose outcome is unknown throws
+   * AmbiguousCreateError; a refused one a ProviderError with its HTTP status.
+   */
+  addRequests?(input: AddRequestsInput): Promise<ProviderBatch>;
+  /**
    * Looks for the batch a create call may have made although its answer was lost. Providers with batch metadata
    * match the tags; others match the uploaded input file, or document their own rule.
    */
@@ -115,6 +152,12 @@ export interface ProviderAdapter {
   cancelBatch(batchId: string): Promise<ProviderBatch>;
   /** Every result record the provider holds for a finished batch, from all its result files, in any order. */
   readResults(batch: ProviderBatch): AsyncIterable<ParsedResult>;
+  /**
+   * Deletes what the provider keeps for a finished batch that Relay no longer needs once its results are stored
+   * (uploaded input file, result files, or the batch itself); already gone counts as deleted. Returns what was
+   * deleted. Absent for providers that keep nothing deletable.
+   */
+  deleteBatchFiles?(files: BatchFiles): Promise<string[]>;
   /** Parses one raw result record as stored by this adapter or by the Python Relay. */
   parseRecord(raw: unknown): ParsedResult | null;
   normaliseStatus(providerStatus: string): JobStatus;
@@ -143,6 +186,8 @@ export interface ProviderConfig {
   apiVersion?: string;
   /** Groq: how long a batch may take, "24h" to "7d" (default "24h"). */
   completionWindow?: string;
+  /** xAI: bytes per add-requests call (smaller calls than the API's 25 MB, never larger). */
+  maxBytesPerAddCall?: number;
 }
 
 /** A provider's configuration with the environment applied; what an adapter is built from. */

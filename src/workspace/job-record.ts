@@ -2,8 +2,11 @@ import type { JobStatus, ProviderName } from "../types.js";
 
 export const RECORD_FORMAT = 1;
 
-/** How far the submission of one shard got; written before and after every provider call. */
-export type ShardState = "planned" | "uploaded" | "creating" | "created" | "create_failed";
+/**
+ * How far the submission of one shard got; written before and after every provider call. "adding": the batch exists
+ * and is being filled (providers whose batches are created empty); `requests_added` says how far.
+ */
+export type ShardState = "planned" | "uploaded" | "creating" | "adding" | "created" | "create_failed";
 
 /** One provider batch of a job. */
 export interface ShardRecord {
@@ -28,8 +31,19 @@ export interface ShardRecord {
   attempt: number;
   /** Batches of earlier attempts, which failed without running (e.g. token_limit_exceeded). */
   previous_batch_ids: string[];
+  /**
+   * Providers whose batches are filled after creation: how many of the shard's first requests the batch is known to
+   * hold. Absent for the other providers.
+   */
+  requests_added?: number;
+  /** Why the requests from `requests_added` on were never added (the provider refused them); absent otherwise. */
+  add_error?: { code?: string; message: string } | null;
   /** Not to be submitted again before this time (ISO-8601), or null. */
   retry_at: string | null;
+  /** When the provider stops serving this batch's results (ISO-8601), when it says or documents it; else null. */
+  results_expire_at?: string | null;
+  /** When Relay deleted the batch's files at the provider (client.cleanup), or null. */
+  cleaned_at?: string | null;
   updated_at: string;
 }
 
@@ -59,7 +73,22 @@ export interface JobRecord {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** A follow-up job made by retryFailed: the job whose requests it runs again (absent or null otherwise). */
+  parent_job_id?: string | null;
+  /** The follow-up jobs retryFailed made from this one, oldest first. */
+  retry_job_ids?: string[];
+  /** The cost estimated when the job was planned (approximate token counts). */
+  estimated_cost?: StoredCostEstimate | null;
   shards: ShardRecord[];
+}
+
+/** A cost estimate as kept in a job record. */
+export interface StoredCostEstimate {
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number | null;
+  unknown_models: string[];
+  prices_as_of: string;
 }
 
 /** A shard record as it starts: nothing sent yet. Give the fields that differ. */

@@ -12,6 +12,8 @@ import { inlinedResponse, outputOf, responsesFileLine } from "./results.js";
 
 /** "Request payload size exceeds the limit: 20971520 bytes." */
 const MAX_REQUEST_BYTES = 20 * 1024 * 1024;
+/** "JOB_STATE_EXPIRED: The job has expired because it was running or pending for more than 48 hours." */
+const EXPIRES_AFTER_MS = 48 * 60 * 60_000;
 /** Batch mode allows 100 concurrent batch requests per project. */
 const MAX_CONCURRENT_BATCHES = 100;
 const BATCH_FIELDS = [
@@ -181,6 +183,7 @@ export class GeminiEmulation implements ProviderEmulation {
         this.context.clock.now(),
         this.context.timing,
         input.validationError,
+        { expiresAfterMs: EXPIRES_AFTER_MS },
       ),
       name,
       model,

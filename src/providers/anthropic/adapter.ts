@@ -11,6 +11,7 @@ import { resumableLines } from "../shared/lines.js";
 import { pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import type {
+  BatchFiles,
   BatchLookup,
   CreateBatchInput,
   ParsedResult,
@@ -47,6 +48,8 @@ export function toProviderBatch(batch: MessageBatch): ProviderBatch {
     error: null,
     progress: null,
     createdAt: Number.isNaN(createdAt) ? null : createdAt,
+    // Results are kept for 29 days after the batch was created.
+    resultsExpireAt: Number.isNaN(createdAt) ? null : createdAt + 29 * 24 * 3600_000,
     raw: batch,
   };
 }
@@ -192,6 +195,18 @@ export class AnthropicAdapter implements ProviderAdapter {
       }
       throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
     }
+  }
+
+  /** Anthropic keeps no files: the batch itself holds the results, and deleting it deletes them. */
+  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    if (!files.batchId) return [];
+    try {
+      await this.client.messages.batches.delete(files.batchId);
+    } catch (error) {
+      if ((error as { status?: unknown }).status !== 404)
+        throw toProviderError(this.name, `deleting batch ${files.batchId}`, error);
+    }
+    return [files.batchId];
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

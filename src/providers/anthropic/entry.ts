@@ -11,6 +11,10 @@ export const anthropicEntry = defineProvider({
   emulatorBasePath: "/anthropic",
   demoModel: "claude-sonnet-4-5",
   priceKey: "anthropic",
+  batchDiscount: {
+    multiplier: 0.5,
+    source: "https://docs.anthropic.com/en/docs/build-with-claude/batch-processing",
+  },
   limits: {
     maxRequestsPerBatch: 100_000,
     // 256 MB per batch, unit unstated (10^6 or 2^20): stay below the smaller, which also leaves room for the

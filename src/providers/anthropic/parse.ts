@@ -26,10 +26,12 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   const outputTokens = asNumber(usage?.output_tokens);
   if (uncached === undefined || outputTokens === undefined) return undefined;
   const cached = asNumber(usage?.cache_read_input_tokens);
-  const inputTokens = uncached + (cached ?? 0) + (asNumber(usage?.cache_creation_input_tokens) ?? 0);
+  const written = asNumber(usage?.cache_creation_input_tokens);
+  const inputTokens = uncached + (cached ?? 0) + (written ?? 0);
   const result: Usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
   const thinking = asNumber(asObject(usage?.output_tokens_details)?.thinking_tokens);
   if (cached !== undefined) result.cachedInputTokens = cached;
+  if (written) result.cacheWriteInputTokens = written;
   if (thinking !== undefined) result.reasoningTokens = thinking;
   return result;
 }
@@ -47,6 +49,8 @@ function succeeded(message: JsonObject | undefined, raw: unknown): Omit<BatchRes
   if (stopReason !== undefined) result.finishReason = FINISH_REASONS[stopReason] ?? "other";
   const usage = usageOf(asObject(message?.usage));
   if (usage) result.usage = usage;
+  const model = asString(message?.model);
+  if (model !== undefined) result.model = model;
   return result;
 }
 

@@ -3,7 +3,8 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { ProviderError, ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
-import { classifyCreateError, endedDespiteRefusal, toProviderError } from "../shared/errors.js";
+import { cancelUnlessEnded } from "../shared/cancel.js";
+import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { HttpConnectionError, HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
 import { readJsonWithout, streamJsonArrays } from "../shared/json-stream.js";
@@ -12,6 +13,7 @@ import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../shared/paging.j
 import { RestClient } from "../shared/rest-client.js";
 import {
   AmbiguousCreateError,
+  type BatchFiles,
   type BatchLookup,
   type CreateBatchInput,
   type ParsedResult,
@@ -120,7 +122,7 @@ export class GeminiAdapter implements ProviderAdapter {
   async createBatch(input: CreateBatchInput): Promise<ProviderBatch> {
     // A missing or unreadable shard must fail plainly here, not midway through a streamed body.
     await access(input.shardPath);
-    const model = asString((await firstRequestOf(input.shardPath)).model);
+    const model = input.model ?? asString((await firstRequestOf(input.shardPath)).model);
     if (!model) throw new Error(`the shard file ${input.shardPath} names no model`);
     const displayName = displayNameFor(input.tags);
     const body = input.inputFileId
@@ -229,14 +231,39 @@ export class GeminiAdapter implements ProviderAdapter {
   async cancelBatch(batchId: string): Promise<ProviderBatch> {
     const name = batchName(batchId);
     try {
-      await this.rest.call("POST", `${resourcePath(name)}:cancel`, { json: {}, retry: true });
+      return await cancelUnlessEnded(
+        async () => {
+          await this.rest.call("POST", `${resourcePath(name)}:cancel`, { json: {}, retry: true });
+          const batch = await this.getBatch(name);
+          return hasEnded(batch) ? batch : { ...batch, status: "cancelling" };
+        },
+        () => this.getBatch(name),
+      );
     } catch (error) {
-      const ended = await endedDespiteRefusal(error, () => this.getBatch(name));
-      if (ended) return ended;
       throw toProviderError(this.name, `cancelling batch ${name}`, error);
     }
-    const batch = await this.getBatch(name);
-    return hasEnded(batch) ? batch : { ...batch, status: "cancelling" };
+  }
+
+  /**
+   * Once the results are stored: the uploaded input file, the responses file, and the batch itself (which holds
+   * inlined responses). Gone already counts as deleted; Gemini answers 403 for a file that does not exist.
+   */
+  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    const deleted: string[] = [];
+    const names = [files.inputFileId, files.outputFileId, files.batchId && batchName(files.batchId)];
+    for (const name of names) {
+      if (!name) continue;
+      try {
+        await this.rest.call("DELETE", resourcePath(name), { retry: true });
+      } catch (error) {
+        const gone =
+          error instanceof HttpStatusError &&
+          (error.status === 404 || (error.status === 403 && name.startsWith("files/")));
+        if (!gone) throw toProviderError(this.name, `deleting ${name}`, error);
+      }
+      deleted.push(name);
+    }
+    return deleted;
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

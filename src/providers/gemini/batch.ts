@@ -57,8 +57,21 @@ export function toProviderBatch(operation: JsonObject): ProviderBatch {
     error: status === "failed" ? batchError(operation.error) : null,
     progress: null,
     createdAt: Number.isNaN(createdAt) ? null : createdAt,
+    resultsExpireAt: resultsExpireAt(status, asString(metadata.endTime)),
     raw: operation,
   };
+}
+
+/** "Batch job results are stored and available for download for 6 weeks" (from the batch's end, assumed). */
+const RESULTS_KEPT_MS = 42 * 24 * 60 * 60_000;
+
+function resultsExpireAt(status: ProviderBatch["status"], endTime: string | undefined): number | null {
+  const endedAt = Date.parse(endTime ?? "");
+  return status === "completed" || status === "cancelled"
+    ? Number.isNaN(endedAt)
+      ? null
+      : endedAt + RESULTS_KEPT_MS
+    : null;
 }
 
 function batchError(error: unknown): { code?: string; message: string } {

@@ -1,4 +1,5 @@
 import { defineProvider } from "../entry.js";
+import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { parseGeminiRecord } from "./decode.js";
 import { normaliseGeminiState } from "./status.js";
 
@@ -16,6 +17,11 @@ export const geminiEntry = defineProvider({
   emulatorBasePath: "/gemini",
   demoModel: "gemini-2.5-flash",
   priceKey: "google",
+  batchDiscount: {
+    multiplier: 0.5,
+    source: "https://ai.google.dev/gemini-api/docs/batch-api",
+    note: "context-cache hits inside a batch are billed at the standard caching rates",
+  },
   limits: {
     // Gemini documents no cap on requests per batch. A batch that expires loses every result (see batchExpiry),
     // so Relay keeps batches to a size that finishes well within the window.
@@ -24,10 +30,8 @@ export const geminiEntry = defineProvider({
     maxBytesPerBatch: 2_000_000_000,
     // No per-request cap is documented for batches; the interactive API refuses requests over 20 MB.
     maxBytesPerRequest: 20_000_000,
-    // The key is a free string (a Struct value inline, a JSON string in files); Gemini documents no limit. Relay
-    // refuses whitespace and control characters, which keeps its one-id-per-line files unambiguous.
-    customIdPattern: /^[^\s\p{Cc}]{1,256}$/u,
-    customIdRule: "1 to 256 characters, no spaces or control characters",
+    // The key is a free string (a Struct value inline, a JSON string in files); Gemini documents no rule.
+    ...PRINTABLE_CUSTOM_ID,
     // The model is part of the batch's URL (models/{model}:batchGenerateContent).
     oneModelPerBatch: true,
   },

@@ -1,6 +1,5 @@
 import { ProviderError } from "../../errors.js";
-import { isFinished } from "../../types.js";
-import { AmbiguousCreateError, type ProviderBatch } from "../types.js";
+import { AmbiguousCreateError } from "../types.js";
 
 interface SdkErrorShape {
   name?: string;
@@ -36,10 +35,11 @@ export function toProviderError(provider: string, action: string, error: unknown
 }
 
 /**
- * After a failed batch creation: was a batch perhaps created anyway? A refused request (4xx other than 408/409)
- * certainly created nothing; a timeout, a dropped connection or a server error may have.
+ * After a failed batch creation (or another call that must not be repeated blindly, named by `action`): did it
+ * perhaps take effect anyway? A refused request (4xx other than 408/409) certainly did nothing; a timeout, a dropped
+ * connection or a server error may have.
  */
-export function classifyCreateError(provider: string, error: unknown): Error {
+export function classifyCreateError(provider: string, error: unknown, action = "creating the batch"): Error {
   const { status, message, connection } = describe(error);
   const ambiguous =
     connection ||
@@ -47,20 +47,6 @@ export function classifyCreateError(provider: string, error: unknown): Error {
     status === 408 ||
     status === 409 ||
     (status !== undefined && status >= 500);
-  if (ambiguous) return new AmbiguousCreateError(`${provider}: batch creation outcome unknown: ${message}`);
-  return toProviderError(provider, "creating the batch", error);
-}
-
-/**
- * After a refused cancel (400 or 409): the batch as it is now if it has already ended (a cancel comes too late, or
- * an earlier cancel that was retried went through), else null and the refusal stands.
- */
-export async function endedDespiteRefusal(
-  error: unknown,
-  read: () => Promise<ProviderBatch>,
-): Promise<ProviderBatch | null> {
-  const { status } = describe(error);
-  if (status !== 400 && status !== 409) return null;
-  const current = await read();
-  return isFinished(current.status) ? current : null;
+  if (ambiguous) return new AmbiguousCreateError(`${provider}: outcome of ${action} unknown: ${message}`);
+  return toProviderError(provider, action, error);
 }

@@ -41,9 +41,13 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   return result;
 }
 
-/** Text, finish reason and usage of a successful chat-completion or Responses-API body. */
-export function parseCompletionBody(body: JsonObject): Pick<BatchResult, "text" | "finishReason" | "usage"> {
-  const parsed: Pick<BatchResult, "text" | "finishReason" | "usage"> = {};
+/** Text, finish reason, usage and model of a successful chat-completion or Responses-API body. */
+export function parseCompletionBody(
+  body: JsonObject,
+): Pick<BatchResult, "text" | "finishReason" | "usage" | "model"> {
+  const parsed: Pick<BatchResult, "text" | "finishReason" | "usage" | "model"> = {};
+  const model = asString(body.model);
+  if (model !== undefined) parsed.model = model;
   const choices = asArray(body.choices);
   if (choices.length > 0) {
     const choice = asObject(choices[0]);

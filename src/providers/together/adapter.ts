@@ -8,6 +8,7 @@ import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { RestClient } from "../shared/rest-client.js";
 import {
   AmbiguousCreateError,
+  type BatchFiles,
   type BatchLookup,
   type CreateBatchInput,
   type ParsedResult,
@@ -170,6 +171,21 @@ export class TogetherAdapter implements ProviderAdapter {
       throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
     }
     return job && typeof job.id === "string" ? this.describe(job) : this.getBatch(batchId);
+  }
+
+  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const fileId of [files.inputFileId, files.outputFileId, files.errorFileId]) {
+      if (!fileId) continue;
+      try {
+        await this.client.call("DELETE", `/files/${encodeURIComponent(fileId)}`, { retry: true });
+      } catch (error) {
+        if (!(error instanceof HttpStatusError && error.status === 404))
+          throw toProviderError(this.name, `deleting file ${fileId}`, error);
+      }
+      deleted.push(fileId);
+    }
+    return deleted;
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

@@ -11,6 +11,11 @@ export const togetherEntry = defineProvider({
   emulatorBasePath: "/together/v1",
   demoModel: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
   priceKey: "together",
+  batchDiscount: {
+    multiplier: 0.5,
+    source: "https://docs.together.ai/docs/inference/batch/overview",
+    note: "up to 50% off serverless rates, on selected models",
+  },
   limits: {
     maxRequestsPerBatch: 50_000,
     // "100 MB" per file; read as decimal megabytes, the smaller of the two readings.
