@@ -253,6 +253,29 @@ describe("Relay with Gemini through the emulator", () => {
     ]);
   });
 
+  it("records when the results expire (6 weeks), and cleanup deletes the input file, the responses file and the batch", async () => {
+    const client = harness.client();
+    const requests = requestsFor(21, (index) => `Long question ${index + 1}: ${"c".repeat(1_000_000)}`);
+    await client.submitBatch({ requests, jobId: "gm-clean", provider: "gemini" });
+    harness.clock.advance(ENOUGH_TIME_MS);
+    await client.retrieveBatchResults("gm-clean");
+    const shard = (await client.getJob("gm-clean"))?.shards[0];
+    // The emulated batch ended when it entered its last phase.
+    const ended = gemini()
+      .batches.get(shard?.provider_batch_id ?? "")
+      ?.sim.phaseWithTime(harness.clock.now()).since;
+    expect(Date.parse(shard?.results_expire_at ?? "") - (ended ?? 0)).toBe(42 * 24 * HOUR_MS);
+
+    const report = await client.cleanup("gm-clean");
+    expect(report.deleted).toEqual([shard?.input_file_id, shard?.output_file_id, shard?.provider_batch_id]);
+    expect(gemini().files.find(shard?.input_file_id ?? "")).toBeUndefined();
+    expect(gemini().files.find(shard?.output_file_id ?? "")).toBeUndefined();
+    expect(harness.emulator.batchCount("gemini")).toBe(0);
+    // The stored results stay; a second cleanup has nothing left to do.
+    expect(await client.getResults("gm-clean")).toHaveLength(21);
+    expect((await client.cleanup("gm-clean")).deleted).toEqual([]);
+  });
+
   it("splits a job by maxRequestsPerBatch and watches its batches with one list call", async () => {
     const client = harness.client({
       providers: {
