@@ -2,6 +2,7 @@ import type { ProviderName } from "../types.js";
 import { AnthropicEmulation } from "./anthropic/emulation.js";
 import { AzureEmulation } from "./azure/emulation.js";
 import type { EmulatorContext, ProviderEmulation } from "./context.js";
+import { GeminiEmulation } from "./gemini/emulation.js";
 import { GroqEmulation } from "./groq/emulation.js";
 import { MistralEmulation } from "./mistral/emulation.js";
 import { OpenAIEmulation } from "./openai/emulation.js";
@@ -16,6 +17,7 @@ export const EMULATIONS = {
   openai: (context: EmulatorContext) => new OpenAIEmulation(context),
   anthropic: (context: EmulatorContext) => new AnthropicEmulation(context),
   together: (context: EmulatorContext) => new TogetherEmulation(context),
+  gemini: (context: EmulatorContext) => new GeminiEmulation(context),
   groq: (context: EmulatorContext) => new GroqEmulation(context),
   azure: (context: EmulatorContext) => new AzureEmulation(context),
   mistral: (context: EmulatorContext) => new MistralEmulation(context),

@@ -1,5 +1,6 @@
 import { anthropicEntry } from "./anthropic/entry.js";
 import { azureEntry } from "./azure/entry.js";
+import { geminiEntry } from "./gemini/entry.js";
 import { groqEntry } from "./groq/entry.js";
 import { mistralEntry } from "./mistral/entry.js";
 import { openaiEntry } from "./openai/entry.js";
@@ -11,6 +12,7 @@ export const PROVIDER_ENTRIES = [
   openaiEntry,
   anthropicEntry,
   togetherEntry,
+  geminiEntry,
   mistralEntry,
   groqEntry,
   azureEntry,
