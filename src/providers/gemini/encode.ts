@@ -1,3 +1,4 @@
+import { textOf } from "../../requests/parts.js";
 import type { BatchRequest } from "../../types.js";
 import { asObject } from "../shared/json.js";
 import { chatMessages } from "../shared/messages.js";
@@ -17,11 +18,12 @@ function conversationOf(request: BatchRequest): { system: string | undefined; co
   const systemParts = request.systemPrompt ? [request.systemPrompt] : [];
   const contents: Content[] = [];
   for (const message of chatMessages(request, { includeSystem: false })) {
-    if (message.role === "system") systemParts.push(message.content);
+    // Content given as parts is refused before this (the entry does not list "contentParts" yet).
+    if (message.role === "system") systemParts.push(textOf(message.content));
     else
       contents.push({
         role: message.role === "assistant" ? "model" : "user",
-        parts: [{ text: message.content }],
+        parts: [{ text: textOf(message.content) }],
       });
   }
   return { system: systemParts.length > 0 ? systemParts.join("\n\n") : undefined, contents };
