@@ -1,19 +1,22 @@
-import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { JobExistsError, JobNotFinishedError, JobNotFoundError, ValidationError } from "./errors.js";
 import { admitShards, enqueuedTokens, type TokenBudget, tokenBudget } from "./jobs/budget.js";
-import { planShards } from "./jobs/plan.js";
+import { checkClientOptions, checkWaitOptions } from "./jobs/options.js";
+import { ORDER_FILE, planShards } from "./jobs/plan.js";
 import { batchIdsOf, JobHandle, newJobRecord, parseJobRecord, toBatchJob } from "./jobs/record.js";
 import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResults } from "./jobs/results.js";
 import {
   adoptIfCreated,
   advanceShard,
-  applyBatch,
+  applyStatus,
   DEFAULT_REQUEUE_DELAY_MS,
   forEachLimited,
   requeueIfPassingFailure,
 } from "./jobs/submit.js";
-import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
+import { checkedResults, checkOrderFile } from "./jobs/verify.js";
+import { providerEntry, rememberConfiguredKeys, resolveProviderConfig } from "./providers/registry.js";
+import type { RetryListener } from "./providers/shared/retry-notice.js";
 import type { ProviderAdapter, ProviderBatch, ProviderConfig, ProviderLimits } from "./providers/types.js";
 import {
   type BatchJob,
@@ -27,7 +30,7 @@ import {
 import { assertValidJobId } from "./workspace/job-id.js";
 import type { JobRecord, ShardRecord } from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
-import { Workspace } from "./workspace/workspace.js";
+import { Workspace, workspaceError } from "./workspace/workspace.js";
 
 export interface RelayClientOptions {
   /** The workspace directory; created if missing. */
@@ -45,6 +48,15 @@ export interface RelayClientOptions {
    * again; doubled on each further refusal, up to 30 minutes. Default 30 s.
    */
   requeueDelayMs?: number;
+  /**
+   * The most requests one job may hold; an input past it (a runaway or endless iterable) is refused with
+   * job_too_large and leaves nothing behind. Default 10,000,000.
+   */
+  maxRequestsPerJob?: number;
+  /** The most bytes of encoded requests one job may hold, across its batches. Default 20 GiB. */
+  maxBytesPerJob?: number;
+  /** Called each time a call to a provider failed in a passing way and is tried again (a timeout, a 503…). */
+  onRetry?: RetryListener;
 }
 
 export interface SubmitBatchOptions {
@@ -97,6 +109,9 @@ export class RelayClient {
   private readonly lockOptions: LockOptions | undefined;
   private readonly env: NodeJS.ProcessEnv;
   private readonly requeueDelayMs: number;
+  private readonly maxRequestsPerJob: number;
+  private readonly maxBytesPerJob: number;
+  private readonly onRetry: RetryListener | undefined;
   private readonly ready: Promise<void>;
 
   constructor(options: RelayClientOptions) {
@@ -105,15 +120,23 @@ export class RelayClient {
         'new RelayClient() needs a workspace directory: new RelayClient({ directory: "my_jobs" }).',
       );
     }
+    const checked = checkClientOptions(options);
     this.workspace = new Workspace(options.directory);
     this.directory = this.workspace.directory;
     this.providerConfigs = options.providers ?? {};
-    this.submitConcurrency = Math.max(1, options.submitConcurrency ?? 4);
+    this.submitConcurrency = checked.submitConcurrency;
     this.lockOptions = options.lock;
     this.env = options.env ?? process.env;
-    this.requeueDelayMs = options.requeueDelayMs ?? DEFAULT_REQUEUE_DELAY_MS;
-    // A directory that cannot be created is reported by the first call that needs to write (workspace_not_writable).
-    this.ready = this.workspace.ensure().catch(() => {});
+    this.requeueDelayMs = checked.requeueDelayMs ?? DEFAULT_REQUEUE_DELAY_MS;
+    this.maxRequestsPerJob = checked.maxRequestsPerJob;
+    this.maxBytesPerJob = checked.maxBytesPerJob;
+    this.onRetry = options.onRetry;
+    rememberConfiguredKeys(this.providerConfigs, this.env);
+    // The directory is created here; a path that cannot be one is reported by every call. A directory that exists
+    // but cannot be written is still read; writing to it is refused with workspace_not_writable.
+    const unusable = this.workspace.prepare();
+    this.ready = unusable ? Promise.reject(unusable) : Promise.resolve();
+    this.ready.catch(() => {});
   }
 
   /** Validates the requests, stores the job, and submits it as one or more provider batches. */
@@ -148,7 +171,7 @@ export class RelayClient {
       // Holding the lock, any other staging directory of this job belongs to a submission that died.
       await this.workspace.removeStaleStaging(jobId);
       const jobDir = this.workspace.jobDir(jobId);
-      const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
+      const staging = await this.workspace.stagingDir(jobId);
       let plan: Awaited<ReturnType<typeof planShards>>;
       try {
         const budget = this.budgetFor(adapter);
@@ -159,14 +182,16 @@ export class RelayClient {
           ...(budget ? { maxTokensPerBatch: (model: string) => budget(model) } : {}),
           endpoint,
           directory: staging,
+          maxRequestsPerJob: this.maxRequestsPerJob,
+          maxBytesPerJob: this.maxBytesPerJob,
         });
       } catch (error) {
-        await rm(staging, { recursive: true, force: true });
-        throw error;
+        await this.workspace.removeStaleStaging(jobId);
+        throw workspaceError(error, `write the requests of job "${jobId}"`);
       }
 
       if (existing && !isFinished(existing.status)) {
-        await rm(staging, { recursive: true, force: true });
+        await this.workspace.removeStaleStaging(jobId);
         const interrupted = existing.shards.some(
           (shard) => shard.state !== "created" && shard.state !== "create_failed",
         );
@@ -185,6 +210,7 @@ export class RelayClient {
       await this.workspace.removeResults(jobId);
       await this.workspace.removeJobFiles(jobId);
       await rename(staging, jobDir);
+      await this.workspace.removeStaleStaging(jobId);
 
       const record = newJobRecord({
         jobId,
@@ -236,8 +262,7 @@ export class RelayClient {
 
   /** Polls until the job has finished (completed, failed, expired or cancelled). */
   async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
-    const shortest = options.pollIntervalMs ?? 30_000;
-    const longest = Math.max(shortest, options.maxPollIntervalMs ?? 10 * 60_000);
+    const { pollIntervalMs: shortest, maxPollIntervalMs: longest } = checkWaitOptions(options);
     let interval = shortest;
     let last = "";
     for (;;) {
@@ -328,7 +353,7 @@ export class RelayClient {
           }
         }
         if (isFinished(shard.status) || !shard.provider_batch_id) continue;
-        applyBatch(shard, await adapter.cancelBatch(shard.provider_batch_id));
+        applyStatus(shard, await adapter.cancelBatch(shard.provider_batch_id), adapter.name);
         accepted = true;
       }
       await handle.save();
@@ -343,7 +368,11 @@ export class RelayClient {
     const entry = providerEntry(provider);
     let adapter = this.adapters.get(entry.name);
     if (!adapter) {
-      adapter = entry.create(resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env));
+      adapter = entry.create(
+        resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env, {
+          ...(this.onRetry ? { onRetry: this.onRetry } : {}),
+        }),
+      );
       this.adapters.set(entry.name, adapter);
       adapter.catch(() => this.adapters.delete(entry.name));
     }
@@ -391,7 +420,7 @@ export class RelayClient {
 
   private async loadRecord(jobId: string): Promise<JobRecord | null> {
     const raw = await this.workspace.readRecord(jobId);
-    return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry) : null;
+    return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry, jobId) : null;
   }
 
   /** Runs `work` on a job under its lock. */
@@ -452,7 +481,7 @@ export class RelayClient {
         : new Map<string, ProviderBatch>();
     for (const shard of watched) {
       const id = shard.provider_batch_id as string;
-      applyBatch(shard, listed.get(id) ?? (await adapter.getBatch(id)));
+      applyStatus(shard, listed.get(id) ?? (await adapter.getBatch(id)), adapter.name);
       requeueIfPassingFailure(shard, this.requeueDelayMs);
     }
     await handle.save();
@@ -469,6 +498,7 @@ export class RelayClient {
       await this.workspace.writeResults(record.job_id, unorderedResults(adapter, record.shards));
       return;
     }
+    await checkOrderFile(join(jobDir, ORDER_FILE), record);
     const spills: ShardSpill[] = [];
     try {
       for (const shard of record.shards) {
@@ -484,7 +514,19 @@ export class RelayClient {
     await handle.save();
   }
 
+  /** The stored results, checked against the job: one per request, in request order (see jobs/verify.ts). */
   private async *readStoredResults(jobId: string): AsyncGenerator<BatchResult> {
+    const record = await this.loadRecord(jobId);
+    const stored = this.readResultsFile(jobId);
+    if (!record) {
+      yield* stored;
+      return;
+    }
+    const jobDir = this.workspace.jobDir(jobId);
+    yield* checkedResults(stored, { record, jobDir, resultsPath: this.workspace.resultsPath(jobId) });
+  }
+
+  private async *readResultsFile(jobId: string): AsyncGenerator<BatchResult> {
     let parseRecord: ((raw: unknown) => BatchResult | null) | undefined;
     for await (const element of this.workspace.readResults(jobId)) {
       if (isRelayResult(element)) {

@@ -45,6 +45,9 @@ export async function planShards(options: {
   maxTokensPerBatch?: (model: string) => number | undefined;
   endpoint: string | null;
   directory: string;
+  /** The largest job accepted, in requests and in encoded bytes: past it the input is refused (job_too_large). */
+  maxRequestsPerJob?: number;
+  maxBytesPerJob?: number;
 }): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string }> {
   const { adapter, directory, limits } = options;
   await mkdir(directory, { recursive: true });
@@ -54,7 +57,10 @@ export async function planShards(options: {
   const writers: LineWriter[] = [order];
   const seenIds = new CompactStringSet();
   const digest = createHash("sha256");
+  const maxRequests = options.maxRequestsPerJob ?? Number.POSITIVE_INFINITY;
+  const maxBytes = options.maxBytesPerJob ?? Number.POSITIVE_INFINITY;
   let position = 0;
+  let totalBytes = 0;
 
   const closeShard = async (key: string) => {
     const shard = open.get(key);
@@ -65,6 +71,13 @@ export async function planShards(options: {
 
   try {
     for await (const request of options.requests) {
+      if (position >= maxRequests) {
+        throw new ValidationError(
+          `The job has more than ${maxRequests} requests, the most one job may hold (maxRequestsPerJob). ` +
+            "Split the requests into several jobs, or raise the limit if this many are intended.",
+          "job_too_large",
+        );
+      }
       validateRequest(request, position, limits, adapter.name);
       if (!seenIds.add(request.id)) {
         throw new ValidationError(
@@ -74,6 +87,14 @@ export async function planShards(options: {
       }
       const line = adapter.encodeRequest(request, { endpoint: options.endpoint });
       const bytes = checkEncodedSize(line, request, position, limits);
+      totalBytes += bytes;
+      if (totalBytes > maxBytes) {
+        throw new ValidationError(
+          `The job's requests pass ${maxBytes} bytes encoded at request #${position + 1}, the most one job may ` +
+            "hold (maxBytesPerJob). Split the requests into several jobs, or raise the limit.",
+          "job_too_large",
+        );
+      }
       const tokens = estimatePromptTokens(request);
       const maxTokens = options.maxTokensPerBatch?.(request.model) ?? Number.POSITIVE_INFINITY;
       const key = limits.oneModelPerBatch ? request.model : "";

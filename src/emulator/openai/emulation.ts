@@ -17,6 +17,16 @@ const ENDPOINTS = new Set([
 const FILE_PURPOSES = new Set(["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]);
 const MAX_REQUESTS = 50_000;
 const MAX_FILE_BYTES = 200 * 1024 * 1024;
+/** CreateBatchRequest's properties; anything else in the body is refused. */
+const CREATE_BATCH_PARAMS = new Set([
+  "input_file_id",
+  "endpoint",
+  "completion_window",
+  "metadata",
+  "output_expires_after",
+]);
+/** Files of purpose `batch` expire after 30 days unless asked otherwise; others are kept until deleted. */
+const BATCH_FILE_LIFETIME_S = 30 * 24 * 3600;
 
 interface OpenAIBatch {
   sim: SimulatedBatch;
@@ -25,6 +35,8 @@ interface OpenAIBatch {
   metadata: Record<string, string> | null;
   outputFileId?: string;
   errorFileId?: string;
+  /** `output_expires_after.seconds`: how long the output and error files live after they are made. */
+  outputLifetimeSeconds: number | null;
   usage?: Record<string, unknown>;
   /** Prompt tokens the batch holds in the enqueued-token queue while it runs. */
   enqueuedTokens: number;
@@ -43,20 +55,57 @@ export function redactKey(key: string): string {
 export function openAIErrorBody(status: number, code: string, message: string) {
   const type =
     status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
-  return { error: { message, type, param: null, code } };
+  return { error: { message, type, param: null, code: code === "" ? null : code } };
 }
 
-function fileObject(file: StoredFile, bytes: number) {
+/** A stored file with the expiry its upload or batch asked for (null: kept until deleted). */
+type OpenAIFile = StoredFile & { lifetimeSeconds?: number | null };
+
+function fileObject(file: OpenAIFile, bytes: number) {
+  const lifetime = file.lifetimeSeconds === undefined ? BATCH_FILE_LIFETIME_S : file.lifetimeSeconds;
   return {
     id: file.id,
     object: "file",
     bytes,
     created_at: seconds(file.createdAt),
-    expires_at: seconds(file.createdAt) + 30 * 24 * 3600,
+    ...(lifetime === null ? {} : { expires_at: seconds(file.createdAt) + lifetime }),
     filename: file.filename,
     purpose: file.purpose,
     status: "processed",
   };
+}
+
+/** An expiration policy `{anchor: "created_at", seconds}` (1 hour to 30 days), as files and batch outputs take. */
+function checkExpiration(value: unknown, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  const policy = value as { anchor?: unknown; seconds?: unknown };
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new HttpError(400, "invalid_type", `Invalid type for '${name}': expected an object.`);
+  for (const key of Object.keys(policy)) {
+    if (key !== "anchor" && key !== "seconds")
+      throw new HttpError(400, "unknown_parameter", `Unknown parameter: '${name}.${key}'.`);
+  }
+  if (policy.anchor !== "created_at") {
+    throw new HttpError(
+      400,
+      "invalid_value",
+      `Invalid value for '${name}.anchor': expected 'created_at', got ${JSON.stringify(policy.anchor ?? null)}.`,
+    );
+  }
+  const lifetime = policy.seconds;
+  if (
+    typeof lifetime !== "number" ||
+    !Number.isInteger(lifetime) ||
+    lifetime < 3600 ||
+    lifetime > 2_592_000
+  ) {
+    throw new HttpError(
+      400,
+      "invalid_value",
+      `Invalid '${name}.seconds': expected an integer from 3600 to 2592000, got ${JSON.stringify(lifetime ?? null)}.`,
+    );
+  }
+  return lifetime;
 }
 
 function checkMetadata(metadata: unknown): Record<string, string> | null {
@@ -93,7 +142,7 @@ export class OpenAIEmulation implements ProviderEmulation {
   constructor(private readonly context: EmulatorContext) {
     this.router
       .add("POST", "/v1/files", (c) => this.uploadFile(c.request, c.response))
-      .add("GET", "/v1/files", (c) => this.listFiles(c.response))
+      .add("GET", "/v1/files", (c) => this.listFiles(c.url, c.response))
       .add("GET", "/v1/files/:id", (c) => sendJson(c.response, 200, this.fileObject(this.file(c.params.id))))
       .add("DELETE", "/v1/files/:id", (c) => {
         const file = this.file(c.params.id);
@@ -110,6 +159,19 @@ export class OpenAIEmulation implements ProviderEmulation {
       )
       .add("POST", "/v1/batches/:id/cancel", (c) => {
         const batch = this.batch(c.params.id);
+        const phase = batch.sim.phase(this.context.clock.now());
+        // A batch that has ended cannot be cancelled: 409, as OpenAI answers (a cancelling one is shown as is).
+        if (TERMINAL_PHASES.has(phase)) {
+          sendJson(c.response, 409, {
+            error: {
+              message: `Cannot cancel a batch with status '${phase}'.`,
+              type: "invalid_request_error",
+              param: null,
+              code: null,
+            },
+          });
+          return;
+        }
         batch.sim.cancel(this.context.clock.now());
         sendJson(c.response, 200, this.batchObject(batch));
       });
@@ -158,38 +220,93 @@ export class OpenAIEmulation implements ProviderEmulation {
       request.headers["content-type"],
     );
     const filePart = parts.find((part) => part.name === "file");
-    const purpose = parts.find((part) => part.name === "purpose")?.data.toString("utf8");
+    const field = (name: string) => parts.find((part) => part.name === name)?.data.toString("utf8");
+    const purpose = field("purpose");
+    for (const part of parts) {
+      if (!/^(file|purpose|expires_after\[(anchor|seconds)\])$/.test(part.name))
+        throw new HttpError(400, "unknown_parameter", `Unknown parameter: '${part.name}'.`);
+    }
     if (!filePart)
       throw new HttpError(400, "missing_required_parameter", "Missing required parameter: 'file'.");
     if (!purpose || !FILE_PURPOSES.has(purpose)) {
       throw new HttpError(400, "invalid_value", `Invalid value for 'purpose': ${purpose ?? "(missing)"}.`);
     }
+    const filename = filePart.filename ?? "upload";
+    if (purpose === "batch" && !filename.toLowerCase().endsWith(".jsonl")) {
+      // OpenAI's answer carries no code.
+      throw new HttpError(400, "", "Invalid file format for Batch API. Must be .jsonl");
+    }
     if (filePart.data.length > MAX_FILE_BYTES)
       throw new HttpError(400, "file_too_large", "Files may be at most 200 MB.");
+    const anchor = field("expires_after[anchor]");
+    const lifetimeText = field("expires_after[seconds]");
+    const lifetime =
+      anchor === undefined && lifetimeText === undefined
+        ? undefined
+        : checkExpiration(
+            { anchor, seconds: lifetimeText === undefined ? undefined : Number(lifetimeText) },
+            "expires_after",
+          );
     const file = this.files.put({
       id: makeId("file-"),
-      filename: filePart.filename ?? "upload.jsonl",
+      filename,
       purpose,
       createdAt: this.context.clock.now(),
       bytes: filePart.data.length,
       data: filePart.data,
-    });
+      lifetimeSeconds: lifetime ?? (purpose === "batch" ? BATCH_FILE_LIFETIME_S : null),
+    } as OpenAIFile);
     sendJson(response, 200, this.fileObject(file));
   }
 
-  private listFiles(response: import("node:http").ServerResponse) {
-    const data = this.files.list().map((file) => this.fileObject(file));
+  /** `GET /v1/files?purpose&limit&order&after`: a page of files, newest first unless `order=asc`. */
+  private listFiles(url: URL, response: import("node:http").ServerResponse) {
+    const query = url.searchParams;
+    const limitText = query.get("limit");
+    const limit = limitText === null ? 10_000 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new HttpError(
+        400,
+        "invalid_value",
+        `Invalid 'limit': expected an integer from 1 to 10000, got ${JSON.stringify(limitText)}.`,
+      );
+    }
+    const order = query.get("order") ?? "desc";
+    if (order !== "asc" && order !== "desc") {
+      throw new HttpError(400, "invalid_value", `Invalid value for 'order': expected 'asc' or 'desc'.`);
+    }
+    const purpose = query.get("purpose");
+    // Stored in upload order, which is creation order.
+    let files = this.files.list().filter((file) => purpose === null || file.purpose === purpose);
+    if (order === "desc") files = files.reverse();
+    const after = query.get("after");
+    let start = 0;
+    if (after !== null) {
+      const index = files.findIndex((file) => file.id === after);
+      if (index === -1)
+        throw new HttpError(400, "invalid_value", `Invalid value for 'after': no file '${after}'.`);
+      start = index + 1;
+    }
+    const data = files.slice(start, start + limit).map((file) => this.fileObject(file));
     sendJson(response, 200, {
       object: "list",
       data,
-      first_id: data[0]?.id ?? "",
-      last_id: data.at(-1)?.id ?? "",
-      has_more: false,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+      has_more: start + limit < files.length,
     });
   }
 
   private async createBatch(request: IncomingMessage, response: import("node:http").ServerResponse) {
     const body = (await readJson(request)) as Record<string, unknown>;
+    if (body === null || typeof body !== "object" || Array.isArray(body))
+      throw new HttpError(400, "invalid_type", "The body must be a JSON object.");
+    for (const key of Object.keys(body)) {
+      // UNVERIFIED wording for this endpoint; it is the newer endpoints' answer to an unknown parameter.
+      if (!CREATE_BATCH_PARAMS.has(key))
+        throw new HttpError(400, "unknown_parameter", `Unknown parameter: '${key}'.`);
+    }
+    const outputLifetimeSeconds = checkExpiration(body.output_expires_after, "output_expires_after");
     const inputFileId = body.input_file_id;
     if (typeof inputFileId !== "string") {
       throw new HttpError(400, "missing_required_parameter", "Missing required parameter: 'input_file_id'.");
@@ -227,6 +344,7 @@ export class OpenAIEmulation implements ProviderEmulation {
       endpoint,
       inputFileId,
       metadata,
+      outputLifetimeSeconds,
       enqueuedTokens: error ? 0 : enqueuedTokens,
     };
     this.batches.set(id, batch);
@@ -284,7 +402,8 @@ export class OpenAIEmulation implements ProviderEmulation {
         createdAt: now,
         bytes: -1,
         lines: linesFor("output"),
-      });
+        ...(batch.outputLifetimeSeconds === null ? {} : { lifetimeSeconds: batch.outputLifetimeSeconds }),
+      } as OpenAIFile);
     }
     if (counts.total - counts.succeeded > 0) {
       batch.errorFileId = makeId("file-");
@@ -295,7 +414,8 @@ export class OpenAIEmulation implements ProviderEmulation {
         createdAt: now,
         bytes: -1,
         lines: linesFor("error"),
-      });
+        ...(batch.outputLifetimeSeconds === null ? {} : { lifetimeSeconds: batch.outputLifetimeSeconds }),
+      } as OpenAIFile);
     }
   }
 
@@ -346,8 +466,8 @@ export class OpenAIEmulation implements ProviderEmulation {
     if (batch.outputFileId) object.output_file_id = batch.outputFileId;
     if (batch.errorFileId) object.error_file_id = batch.errorFileId;
     if (phase === "failed" && sim.validationError) {
-      const { code, message, line } = sim.validationError;
-      object.errors = { object: "list", data: [{ code, message, param: null, line: line ?? null }] };
+      const { code, message, line, param } = sim.validationError;
+      object.errors = { object: "list", data: [{ code, message, param: param ?? null, line: line ?? null }] };
     }
     if (phase === "completed") {
       batch.usage ??= this.usageOf(sim, now);

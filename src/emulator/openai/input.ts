@@ -1,10 +1,11 @@
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
+import { refusedParameters, responsesEcho } from "./params.js";
 
 export interface ParsedInput {
   requests: SimRequest[];
   /** The first problem that fails the whole batch at validation, as OpenAI reports it in `errors.data`. */
-  error: { code: string; message: string; line?: number } | null;
+  error: { code: string; message: string; line?: number; param?: string } | null;
 }
 
 type Json = Record<string, unknown>;
@@ -48,9 +49,14 @@ export function parseBatchInput(
   const requests: SimRequest[] = [];
   const seen = new Set<string>();
   let model: string | undefined;
-  const fail = (code: string, message: string, line?: number): ParsedInput => ({
+  const fail = (code: string, message: string, line?: number, param?: string): ParsedInput => ({
     requests,
-    error: line === undefined ? { code, message } : { code, message, line },
+    error: {
+      code,
+      message,
+      ...(line === undefined ? {} : { line }),
+      ...(param === undefined ? {} : { param }),
+    },
   });
   const lines = text.split("\n");
   for (let index = 0; index < lines.length; index += 1) {
@@ -80,9 +86,10 @@ export function parseBatchInput(
         return fail("invalid_method", `Line ${lineNumber}: method must be POST.`, lineNumber);
       if (parsed.url !== options.endpoint) {
         return fail(
-          "mismatched_url",
-          `Line ${lineNumber}: url '${String(parsed.url)}' does not match the batch endpoint '${options.endpoint}'.`,
+          "invalid_url",
+          "URL provided for this request does not match the batch endpoint",
           lineNumber,
+          "url",
         );
       }
     }
@@ -102,12 +109,16 @@ export function parseBatchInput(
     if (fate === "invalid")
       return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
     const maxTokens = maxTokensOf(body);
+    // The body's parameters are checked when the request runs: a refused one fails this request alone.
+    const rejection = options.endpoint === null ? null : refusedParameters(options.endpoint, body);
     requests.push({
       customId,
       model: body.model,
       promptText: promptTextOf(body),
       fate,
       ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(rejection ? { rejection } : {}),
+      ...(options.endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
     });
   }
   if (requests.length === 0) return fail("empty_file", "The input file has no requests.");

@@ -3,15 +3,16 @@ import { basename } from "node:path";
 import OpenAI from "openai";
 import type { Batch } from "openai/resources/batches";
 import { ValidationError } from "../../errors.js";
-import type { BatchRequest } from "../../types.js";
+import { type BatchRequest, isFinished } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { readText } from "../shared/http.js";
 import { asObject, asString } from "../shared/json.js";
-import { resumableLines } from "../shared/lines.js";
+import { customIdOf, resumableRecords } from "../shared/lines.js";
 import { multipartFileBody } from "../shared/multipart.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { CLOCK_SLACK_MS, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
+import { sdkRetryLogging } from "../shared/retry-notice.js";
 import type {
   BatchLookup,
   CreateBatchInput,
@@ -92,12 +93,15 @@ export class OpenAIAdapter implements ProviderAdapter {
       ...(config.baseURL ? { baseURL: config.baseURL } : {}),
       maxRetries: config.maxRetries,
       timeout: config.timeoutMs,
+      ...sdkRetryLogging(this.name, config.onRetry),
     });
     this.rest = new RestClient({
       apiKey: config.apiKey,
       baseURL: config.baseURL ?? openaiEntry.defaultBaseURL,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS) ?? CHAT_COMPLETIONS;
   }
@@ -208,6 +212,12 @@ export class OpenAIAdapter implements ProviderAdapter {
     try {
       return toProviderBatch(await this.client.batches.cancel(batchId));
     } catch (error) {
+      // A batch that ended between the last status check and the cancel refuses it (409): report it as it is.
+      const status = (error as { status?: unknown }).status;
+      if (status === 400 || status === 409) {
+        const batch = await this.getBatch(batchId);
+        if (isFinished(batch.status)) return batch;
+      }
       throw toProviderError(this.name, `cancelling batch ${batchId}`, error);
     }
   }
@@ -215,16 +225,19 @@ export class OpenAIAdapter implements ProviderAdapter {
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
       if (!fileId) continue;
-      const lines = resumableLines(async () => {
-        try {
-          const response = await this.client.files.content(fileId);
-          return response.body;
-        } catch (error) {
-          throw toProviderError(this.name, `downloading file ${fileId}`, error);
-        }
-      });
-      for await (const line of lines) {
-        const parsed = this.parseRecord(JSON.parse(line));
+      const records = resumableRecords(
+        async () => {
+          try {
+            const response = await this.client.files.content(fileId);
+            return response.body;
+          } catch (error) {
+            throw toProviderError(this.name, `downloading file ${fileId}`, error);
+          }
+        },
+        { parse: (line) => JSON.parse(line) as unknown, idOf: customIdOf },
+      );
+      for await (const record of records) {
+        const parsed = this.parseRecord(record);
         if (parsed) yield parsed;
       }
     }
