@@ -99,7 +99,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 function clientFor(values: Values, directory: string, extra: Partial<RelayClientOptions> = {}): RelayClient {
   const seconds = numberArgument("--request-timeout", values["request-timeout"], {
     min: 0.1,
-    max: MAX_TIMER_MS / 1000,
+    max: Math.floor(MAX_TIMER_MS / 1000),
     unit: "seconds",
   });
   const timeoutMs =
@@ -245,7 +245,7 @@ async function main(argv: string[]): Promise<number> {
       const seconds =
         numberArgument("--interval", values.interval, {
           min: 1,
-          max: MAX_TIMER_MS / 1000,
+          max: Math.floor(MAX_TIMER_MS / 1000),
           unit: "seconds",
         }) ?? 30;
       const job = await clientFor(values, directory).waitForBatch(jobArgument(), {
