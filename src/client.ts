@@ -9,6 +9,7 @@ import {
   WaitTimeoutError,
 } from "./errors.js";
 import { type JobFilter, type JobListing, newestFirst, recordFilter, scanJobs } from "./jobs/listing.js";
+import { checkClientOptions, checkWaitOptions } from "./jobs/options.js";
 import type { JobHandle } from "./jobs/record.js";
 import { toBatchJob } from "./jobs/record.js";
 import { Retrieval, readStoredResults } from "./jobs/retrieval.js";
@@ -17,7 +18,8 @@ import { type PipelineSettings, pipelineSettings } from "./jobs/settings.js";
 import { JobStore } from "./jobs/store.js";
 import { Submission } from "./jobs/submission.js";
 import { type JobProgress, ProgressTracker } from "./jobs/watch.js";
-import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
+import { providerEntry, rememberConfiguredKeys, resolveProviderConfig } from "./providers/registry.js";
+import type { RetryListener } from "./providers/shared/retry-notice.js";
 import type { ProviderAdapter, ProviderConfig } from "./providers/types.js";
 import {
   type BatchJob,
@@ -49,6 +51,15 @@ export interface RelayClientOptions {
    * again; doubled on each further refusal, up to 30 minutes. Default 30 s.
    */
   requeueDelayMs?: number;
+  /**
+   * The most requests one job may hold; an input past it (a runaway or endless iterable) is refused with
+   * job_too_large and leaves nothing behind. Default 10,000,000.
+   */
+  maxRequestsPerJob?: number;
+  /** The most bytes of encoded requests one job may hold, across its batches. Default 20 GiB. */
+  maxBytesPerJob?: number;
+  /** Called each time a call to a provider failed in a passing way and is tried again (a timeout, a 503…). */
+  onRetry?: RetryListener;
 }
 
 interface SubmitCommon {
@@ -150,6 +161,7 @@ export class RelayClient {
   private readonly providerConfigs: Partial<Record<ProviderName, ProviderConfig>>;
   private readonly adapters = new Map<ProviderName, Promise<ProviderAdapter>>();
   private readonly env: NodeJS.ProcessEnv;
+  private readonly onRetry: RetryListener | undefined;
   private readonly ready: Promise<void>;
 
   constructor(options: RelayClientOptions) {
@@ -158,18 +170,26 @@ export class RelayClient {
         'new RelayClient() needs a workspace directory: new RelayClient({ directory: "my_jobs" }).',
       );
     }
+    const checked = checkClientOptions(options);
     this.workspace = new Workspace(options.directory);
     this.directory = this.workspace.directory;
     this.store = new JobStore(this.workspace, options.lock);
     this.providerConfigs = options.providers ?? {};
     this.settings = pipelineSettings({
       providers: this.providerConfigs,
-      submitConcurrency: options.submitConcurrency,
-      requeueDelayMs: options.requeueDelayMs,
+      submitConcurrency: checked.submitConcurrency,
+      requeueDelayMs: checked.requeueDelayMs,
+      maxRequestsPerJob: checked.maxRequestsPerJob,
+      maxBytesPerJob: checked.maxBytesPerJob,
     });
     this.env = options.env ?? process.env;
-    // A directory that cannot be created is reported by the first call that needs to write (workspace_not_writable).
-    this.ready = this.workspace.ensure().catch(() => {});
+    this.onRetry = options.onRetry;
+    rememberConfiguredKeys(this.providerConfigs, this.env);
+    // The directory is created here; a path that cannot be one is reported by every call. A directory that exists
+    // but cannot be written is still read; writing to it is refused with workspace_not_writable.
+    const unusable = this.workspace.prepare();
+    this.ready = unusable ? Promise.reject(unusable) : Promise.resolve();
+    this.ready.catch(() => {});
   }
 
   /** Validates the requests, stores the job, and submits it as one or more provider batches. */
@@ -281,8 +301,7 @@ export class RelayClient {
 
   /** Polls until the job has finished (completed, failed, expired or cancelled). */
   async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
-    const shortest = options.pollIntervalMs ?? 30_000;
-    const longest = Math.max(shortest, options.maxPollIntervalMs ?? 10 * 60_000);
+    const { pollIntervalMs: shortest, maxPollIntervalMs: longest } = checkWaitOptions(options);
     const deadline =
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
     const tracker = new ProgressTracker();
@@ -547,7 +566,11 @@ export class RelayClient {
     const entry = providerEntry(provider);
     let adapter = this.adapters.get(entry.name);
     if (!adapter) {
-      adapter = entry.create(resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env));
+      adapter = entry.create(
+        resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env, {
+          ...(this.onRetry ? { onRetry: this.onRetry } : {}),
+        }),
+      );
       this.adapters.set(entry.name, adapter);
       adapter.catch(() => this.adapters.delete(entry.name));
     }

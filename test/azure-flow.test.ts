@@ -215,7 +215,8 @@ describe("Relay with Azure OpenAI through the emulator", () => {
       "an endpoint that is no URL",
       { AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: "res.openai" },
       ValidationError,
-      "invalid_endpoint",
+      // Every provider's base URL is checked in one place before the adapter sees it.
+      "invalid_option",
     ],
     [
       "an api-version that is none",

@@ -39,11 +39,26 @@ export interface SimRequest {
   promptText: string;
   maxTokens?: number;
   fate: RequestFate;
+  /**
+   * Why the provider refuses this request's parameters once the batch runs (an unknown or out-of-range parameter):
+   * the request then fails with this error, as the provider reports a bad request inside a batch.
+   */
+  rejection?: RequestRejection;
+  /** Request fields the provider echoes in its answer (e.g. the Responses API's `instructions`, `tools`). */
+  echo?: Record<string, unknown>;
+}
+
+export interface RequestRejection {
+  message: string;
+  /** The provider's error code, or null where it sends none. */
+  code: string | null;
+  /** The parameter refused, or null. */
+  param: string | null;
 }
 
 export type RequestOutcome =
   | { kind: "succeeded"; completion: FakeCompletion }
-  | { kind: "failed" }
+  | { kind: "failed"; rejection?: RequestRejection }
   | { kind: "errored" }
   | { kind: "expired" }
   | { kind: "cancelled" }
@@ -86,7 +101,7 @@ export class SimulatedBatch {
     readonly createdAt: number,
     readonly timing: BatchTiming,
     /** Set when the batch fails validation as a whole. */
-    readonly validationError: { code: string; message: string; line?: number } | null = null,
+    readonly validationError: { code: string; message: string; line?: number; param?: string } | null = null,
     private readonly deadline: BatchDeadline = {},
   ) {
     this.validatedAt = createdAt + timing.validatingMs;
@@ -174,8 +189,9 @@ export class SimulatedBatch {
 
   outcome(index: number, now: number): RequestOutcome {
     const kind = this.outcomeKind(index, now, this.phase(now));
-    if (kind !== "succeeded") return { kind };
     const request = this.requests[index] as SimRequest;
+    if (kind === "failed" && request.rejection) return { kind, rejection: request.rejection };
+    if (kind !== "succeeded") return { kind };
     return { kind, completion: fakeCompletion(request.model, request.promptText, request.maxTokens) };
   }
 
@@ -186,7 +202,7 @@ export class SimulatedBatch {
     const cutoff = this.cancelRequestedAt !== null ? Math.min(now, this.cancelRequestedAt) : now;
     const finishedAt = this.finishTimes[index] ?? Number.POSITIVE_INFINITY;
     if (finishedAt <= cutoff) {
-      if (request.fate === "fail") return "failed";
+      if (request.fate === "fail" || request.rejection) return "failed";
       if (request.fate === "error") return "errored";
       return "succeeded";
     }

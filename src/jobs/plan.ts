@@ -134,6 +134,9 @@ export async function planShards(options: {
   /** Estimated prompt tokens a shard may hold at most (an enqueued-token budget), per model; none when absent. */
   maxTokensPerBatch?: (model: string | null) => number | undefined;
   directory: string;
+  /** The largest job accepted, in requests and in encoded bytes: past it the input is refused (job_too_large). */
+  maxRequestsPerJob?: number;
+  maxBytesPerJob?: number;
 }): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string }> {
   const { directory, limits } = options;
   await mkdir(directory, { recursive: true });
@@ -145,7 +148,10 @@ export async function planShards(options: {
   const digest = createHash("sha256");
   // Formats by their JSON, so that a schema shared by every request is stored once.
   const formats = new Map<string, number>();
+  const maxRequests = options.maxRequestsPerJob ?? Number.POSITIVE_INFINITY;
+  const maxBytes = options.maxBytesPerJob ?? Number.POSITIVE_INFINITY;
   let position = 0;
+  let totalBytes = 0;
 
   const closeShard = async (key: string) => {
     const shard = open.get(key);
@@ -163,6 +169,13 @@ export async function planShards(options: {
 
   try {
     for await (const request of options.requests) {
+      if (position >= maxRequests) {
+        throw new ValidationError(
+          `The job has more than ${maxRequests} requests, the most one job may hold (maxRequestsPerJob). ` +
+            "Split the requests into several jobs, or raise the limit if this many are intended.",
+          "job_too_large",
+        );
+      }
       if (!seenIds.add(request.id)) {
         throw new ValidationError(
           `request "${request.id}" (#${position + 1}) repeats an id used earlier; request ids must be unique within a job.`,
@@ -170,6 +183,14 @@ export async function planShards(options: {
         );
       }
       const { line, bytes, tokens } = request;
+      totalBytes += bytes;
+      if (totalBytes > maxBytes) {
+        throw new ValidationError(
+          `The job's requests pass ${maxBytes} bytes encoded at request #${position + 1}, the most one job may ` +
+            "hold (maxBytesPerJob). Split the requests into several jobs, or raise the limit.",
+          "job_too_large",
+        );
+      }
       const maxTokens = options.maxTokensPerBatch?.(request.model) ?? Number.POSITIVE_INFINITY;
       const key = limits.oneModelPerBatch ? (request.model ?? "") : "";
       let shard = open.get(key);

@@ -195,6 +195,8 @@ export async function* mergeSpilledResults(
       }
     }
     if (shard >= 0) yield read(shard);
+    const short = spills.findIndex((spill, index) => (next[index] as number) !== spill.offsets.length);
+    if (short !== -1) throw new Error(`the order file places fewer requests in shard ${short} than it holds`);
   } finally {
     for (const file of files) closeSync(file);
   }

@@ -15,6 +15,7 @@ import {
   type RequestKind,
 } from "../types.js";
 import type { JobRecord, ShardRecord, StoredCostEstimate } from "../workspace/job-record.js";
+import { workspaceError } from "../workspace/workspace.js";
 import { admitShards, enqueuedTokens } from "./budget.js";
 import {
   type EncodedRequest,
@@ -29,7 +30,7 @@ import type { JobStore } from "./store.js";
 import {
   adoptIfCreated,
   advanceShard,
-  applyBatch,
+  applyStatus,
   forEachLimited,
   requeueIfPassingFailure,
 } from "./submit.js";
@@ -121,7 +122,7 @@ export class Submission {
       // Holding the lock, any other staging directory of this job belongs to a submission that died.
       await workspace.removeStaleStaging(job.jobId);
       const jobDir = workspace.jobDir(job.jobId);
-      const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
+      const staging = await workspace.stagingDir(job.jobId);
       let plan: Awaited<ReturnType<typeof planShards>>;
       const budget = settings.budget(adapter);
       const limits = settings.limits(adapter);
@@ -147,14 +148,16 @@ export class Submission {
           limits,
           ...(budget ? { maxTokensPerBatch: budget } : {}),
           directory: staging,
+          maxRequestsPerJob: settings.maxRequestsPerJob,
+          maxBytesPerJob: settings.maxBytesPerJob,
         });
       } catch (error) {
-        await rm(staging, { recursive: true, force: true });
-        throw error;
+        await workspace.removeStaleStaging(job.jobId);
+        throw workspaceError(error, `write the requests of job "${job.jobId}"`);
       }
 
       if (existing && !isFinished(existing.status)) {
-        await rm(staging, { recursive: true, force: true });
+        await workspace.removeStaleStaging(job.jobId);
         const interrupted = existing.shards.some(isOpen);
         if (interrupted && existing.provider === job.provider && existing.requests_digest === plan.digest) {
           // The same requests again after a crash: carry on with the stored submission.
@@ -171,6 +174,7 @@ export class Submission {
       await workspace.removeResults(job.jobId);
       await workspace.removeJobFiles(job.jobId);
       await rename(staging, jobDir);
+      await workspace.removeStaleStaging(job.jobId);
 
       const record = newJobRecord({
         jobId: job.jobId,
@@ -201,7 +205,13 @@ export class Submission {
     settings: PipelineSettings,
     job: { requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>; endpoint: string | null },
   ): Promise<{ nRequests: number; shards: PlannedShard[] }> {
-    const scratch = join(store.workspace.directory, ".relay", `dry-run-${randomBytes(6).toString("hex")}`);
+    // Under staging/, where no job's files are, with a name no job ID can have (job IDs never start with ".").
+    const scratch = join(
+      store.workspace.directory,
+      ".relay",
+      "staging",
+      `.dry-run-${randomBytes(6).toString("hex")}`,
+    );
     const limits = settings.limits(adapter);
     const budget = settings.budget(adapter);
     try {
@@ -215,6 +225,8 @@ export class Submission {
         limits,
         ...(budget ? { maxTokensPerBatch: budget } : {}),
         directory: scratch,
+        maxRequestsPerJob: settings.maxRequestsPerJob,
+        maxBytesPerJob: settings.maxBytesPerJob,
       });
       return { nRequests: plan.nRequests, shards: plan.shards };
     } finally {
@@ -259,7 +271,7 @@ export class Submission {
         : new Map<string, ProviderBatch>();
     for (const shard of watched) {
       const id = shard.provider_batch_id as string;
-      applyBatch(shard, listed.get(id) ?? (await this.adapter.getBatch(id)));
+      applyStatus(shard, listed.get(id) ?? (await this.adapter.getBatch(id)), this.adapter.name);
       requeueIfPassingFailure(shard, this.settings.requeueDelayMs);
     }
     await this.job.save();
@@ -288,7 +300,7 @@ export class Submission {
         }
       }
       if (isFinished(shard.status) || !shard.provider_batch_id) continue;
-      applyBatch(shard, await this.adapter.cancelBatch(shard.provider_batch_id));
+      applyStatus(shard, await this.adapter.cancelBatch(shard.provider_batch_id), this.adapter.name);
       accepted = true;
     }
     await this.job.save();

@@ -36,6 +36,31 @@ export function applyBatch(shard: ShardRecord, batch: ProviderBatch): void {
   shard.updated_at = nowIso();
 }
 
+/**
+ * Copies a status answer into the shard, after checking that it is about the shard's batch: an answer about
+ * another batch (a proxy or redirect gone wrong) must never replace the stored batch ID, or the paid batch would
+ * be lost track of. Nothing is changed when it is not.
+ */
+export function applyStatus(shard: ShardRecord, batch: ProviderBatch, provider: string): void {
+  if (batch.id !== shard.provider_batch_id) {
+    throw new ProviderError(
+      provider,
+      `asked about batch ${shard.provider_batch_id}, the provider answered about ${JSON.stringify(batch.id)}. ` +
+        "Nothing was changed; check the base URL (a proxy or redirect may point elsewhere) and try again.",
+      { code: "unexpected_answer" },
+    );
+  }
+  applyBatch(shard, batch);
+}
+
+/**
+ * Refusals of a batch creation that certainly created nothing and that the user can put right (a wrong or
+ * expired key, no credit, no permission, a base URL that points at the wrong place): the shard waits to be
+ * created by the next `recover`, `monitorBatch` or submission of the same requests, instead of failing the job.
+ * Any other refusal (400, 413, 422…) is about the batch itself and fails it.
+ */
+const FIXABLE_REFUSALS = new Set([401, 402, 403, 404]);
+
 function tagsOf(handle: JobHandle, shard: ShardRecord): ShardTags {
   return {
     jobId: handle.record.job_id,
@@ -187,6 +212,14 @@ async function createOnce(
       if (await adoptIfCreated(handle, adapter, index)) return "adopted";
     } else if (error instanceof ProviderError && error.httpStatus === 429) {
       await sleep(1000 * 2 ** (attempt - 1));
+    } else if (error instanceof ProviderError && FIXABLE_REFUSALS.has(error.httpStatus ?? 0)) {
+      // A 404 may also mean the uploaded file is gone: the next attempt uploads it again.
+      shard.state = error.httpStatus === 404 || shard.input_file_id === null ? "planned" : "uploaded";
+      if (shard.state === "planned") shard.input_file_id = null;
+      shard.error = { code: `http_${error.httpStatus}`, message: error.message };
+      shard.updated_at = nowIso();
+      await handle.save();
+      throw error;
     } else {
       shard.state = "create_failed";
       shard.status = "failed";

@@ -15,6 +15,12 @@ function assertPlainJson(value: unknown, where: string, seen = new Set<unknown>(
   if (typeof value === "number" && !Number.isFinite(value)) {
     throw new ValidationError(`${where} is ${value}, which JSON cannot represent.`);
   }
+  if (typeof value === "string" && !value.isWellFormed()) {
+    throw new ValidationError(
+      `${where} contains invalid Unicode (an unpaired surrogate), which UTF-8 cannot carry.`,
+      "invalid_text",
+    );
+  }
   if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") {
     throw new ValidationError(`${where} is a ${typeof value}, which JSON cannot represent.`);
   }
@@ -52,6 +58,15 @@ export function validateRequestId(
       "invalid_request_id",
     );
   }
+  if (!request.id.isWellFormed()) {
+    // Written to UTF-8 (the shard files, the provider's JSONL) it would become U+FFFD, and the provider's answer
+    // could never be matched back to the request.
+    throw new ValidationError(
+      `${label}: the id contains invalid Unicode (an unpaired surrogate), which UTF-8 cannot carry; ` +
+        "use an id that is valid text.",
+      "invalid_request_id",
+    );
+  }
   if (!limits.customIdPattern.test(request.id)) {
     throw new ValidationError(
       `${label}: ${provider} would reject the id "${request.id}" as custom_id; it must be ${limits.customIdRule}.`,
@@ -71,6 +86,12 @@ export function validateRequest(
   validateRequestId(request, label, limits, provider);
   if (typeof request.model !== "string" || request.model.trim() === "") {
     throw new ValidationError(`${label} has no model.`);
+  }
+  if (!request.model.isWellFormed()) {
+    throw new ValidationError(
+      `${label}: model contains invalid Unicode (an unpaired surrogate).`,
+      "invalid_text",
+    );
   }
   const hasPrompt = typeof request.prompt === "string" && request.prompt !== "";
   if (request.prompt !== undefined && typeof request.prompt !== "string") {

@@ -1,4 +1,5 @@
 import type { BatchRequest, BatchResult, EmbeddingRequest, JobStatus, RequestKind } from "../types.js";
+import type { RetryListener } from "./shared/retry-notice.js";
 
 /** What one provider batch may hold. The planner splits jobs so that every shard respects these. */
 export interface ProviderLimits {
@@ -156,7 +157,10 @@ export interface ProviderAdapter {
    */
   getBatches?(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>>;
   cancelBatch(batchId: string): Promise<ProviderBatch>;
-  /** Every result record the provider holds for a finished batch, from all its result files, in any order. */
+  /**
+   * Every result record the provider holds for a finished batch, from all its result files, in any order, each
+   * once (a download cut midway is resumed by the records' identity, never by position: see resumableRecords).
+   */
   readResults(batch: ProviderBatch): AsyncIterable<ParsedResult>;
   /**
    * Deletes what the provider keeps for a finished batch that Relay no longer needs once its results are stored
@@ -206,4 +210,6 @@ export interface ResolvedProviderConfig
   maxRetries: number;
   /** The environment the configuration was read from, for provider-specific variables. */
   env: NodeJS.ProcessEnv;
+  /** Told of every retried call, so that a waiting user sees why nothing happens. */
+  onRetry?: RetryListener;
 }

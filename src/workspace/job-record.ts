@@ -6,7 +6,15 @@ export const RECORD_FORMAT = 1;
  * How far the submission of one shard got; written before and after every provider call. "adding": the batch exists
  * and is being filled (providers whose batches are created empty); `requests_added` says how far.
  */
-export type ShardState = "planned" | "uploaded" | "creating" | "adding" | "created" | "create_failed";
+export const SHARD_STATES = [
+  "planned",
+  "uploaded",
+  "creating",
+  "adding",
+  "created",
+  "create_failed",
+] as const;
+export type ShardState = (typeof SHARD_STATES)[number];
 
 /** One provider batch of a job. */
 export interface ShardRecord {

@@ -44,7 +44,7 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
     fileExpiry: { min: 1_209_600, max: 2_592_000 },
     input: {
       codes: {
-        mismatched_url: "url_mismatch",
+        invalid_url: "url_mismatch",
         mismatched_model: "model_mismatch",
         too_many_requests: "too_many_tasks",
         missing_required_parameter: "invalid_request",

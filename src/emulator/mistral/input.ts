@@ -313,7 +313,7 @@ export function chatBodyProblems(body: Json): ValidationDetail[] {
 export interface ParsedRequest extends SimRequest {
   /** The custom_id as given (null when the line had none; `customId` is then the line's index). */
   givenCustomId: string | null;
-  rejection: ValidationDetail[] | null;
+  problems: ValidationDetail[] | null;
 }
 
 export interface ParsedBatchInput {
@@ -371,7 +371,7 @@ export function parseBatchRequests(
       model,
       promptText: lastUserText(body.messages),
       fate: problems.length > 0 ? "fail" : fate,
-      rejection: problems.length > 0 ? problems : null,
+      problems: problems.length > 0 ? problems : null,
       ...(maxTokens === undefined ? {} : { maxTokens }),
     });
   }

@@ -58,14 +58,14 @@ export function resultRecord(
       return { file: "output", record: { ...base, response: { status_code: 200, body }, error: null } };
     }
     case "failed": {
-      const body = request.rejection
-        ? mistralErrorBody(422, "", { detail: request.rejection })
+      const body = request.problems
+        ? mistralErrorBody(422, "", { detail: request.problems })
         : mistralErrorBody(
             400,
             "emulated_failure",
             "Emulated request failure (asked for with [emulator:fail]).",
           );
-      const status = request.rejection ? 422 : 400;
+      const status = request.problems ? 422 : 400;
       return { file: "error", record: { ...base, response: { status_code: status, body }, error: null } };
     }
     case "errored":

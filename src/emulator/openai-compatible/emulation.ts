@@ -161,6 +161,11 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
         `${prefix}/batches/:id/cancel`,
         checked((c) => {
           const batch = this.batch(c.params.id);
+          const phase = batch.sim.phase(this.context.clock.now());
+          // A batch that has ended cannot be cancelled (a cancelling one is shown as it is).
+          if (TERMINAL_PHASES.has(phase)) {
+            throw new HttpError(409, "", `Cannot cancel a batch with status '${phase}'.`);
+          }
           batch.sim.cancel(this.context.clock.now());
           this.sendBatch(c, batch);
         }),
@@ -280,10 +285,18 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     );
     const filePart = parts.find((part) => part.name === "file");
     const purpose = parts.find((part) => part.name === "purpose")?.data.toString("utf8");
+    for (const part of parts) {
+      if (!/^(file|purpose|expires_after(\[(anchor|seconds)\]|\.(anchor|seconds)))$/.test(part.name))
+        throw new HttpError(400, "unknown_parameter", `Unknown parameter: '${part.name}'.`);
+    }
     if (!filePart)
       throw new HttpError(400, "missing_required_parameter", "Missing required parameter: 'file'.");
     if (!purpose || !this.rules.filePurposes.has(purpose)) {
       throw new HttpError(400, "invalid_value", `Invalid value for 'purpose': ${purpose ?? "(missing)"}.`);
+    }
+    if (purpose === "batch" && !(filePart.filename ?? "").toLowerCase().endsWith(".jsonl")) {
+      // The answer carries no code.
+      throw new HttpError(400, "", "Invalid file format for Batch API. Must be .jsonl");
     }
     if (filePart.data.length > this.rules.maxFileBytes) throw this.fileTooLarge();
     const expiry = uploadExpiry(parts);
@@ -304,9 +317,36 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     sendJson(response, 200, this.fileObject(file, c));
   }
 
+  /** `GET /files?purpose&limit&order&after`: a page of files, newest first unless `order=asc`. */
   private listFiles(c: RouteContext): void {
-    const data = this.files.list().map((file) => this.fileObject(file, c));
-    sendJson(c.response, 200, this.listBody(data, false, ""));
+    const query = c.url.searchParams;
+    const limitText = query.get("limit");
+    const limit = limitText === null ? 10_000 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new HttpError(
+        400,
+        "invalid_value",
+        `Invalid 'limit': expected an integer from 1 to 10000, got ${JSON.stringify(limitText)}.`,
+      );
+    }
+    const order = query.get("order") ?? "desc";
+    if (order !== "asc" && order !== "desc") {
+      throw new HttpError(400, "invalid_value", "Invalid value for 'order': expected 'asc' or 'desc'.");
+    }
+    const purpose = query.get("purpose");
+    // Stored in upload order, which is creation order.
+    let files = this.files.list().filter((file) => purpose === null || file.purpose === purpose);
+    if (order === "desc") files = files.reverse();
+    const after = query.get("after");
+    let start = 0;
+    if (after !== null) {
+      const index = files.findIndex((file) => file.id === after);
+      if (index === -1)
+        throw new HttpError(400, "invalid_value", `Invalid value for 'after': no file '${after}'.`);
+      start = index + 1;
+    }
+    const data = files.slice(start, start + limit).map((file) => this.fileObject(file, c));
+    sendJson(c.response, 200, this.listBody(data, start + limit < files.length, null));
   }
 
   private deleteFile(c: RouteContext): void {
@@ -485,8 +525,8 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     if (batch.outputFileId) object.output_file_id = batch.outputFileId;
     if (batch.errorFileId) object.error_file_id = batch.errorFileId;
     if (phase === "failed" && sim.validationError) {
-      const { code, message, line } = sim.validationError;
-      object.errors = { object: "list", data: [{ code, message, param: null, line: line ?? null }] };
+      const { code, message, line, param } = sim.validationError;
+      object.errors = { object: "list", data: [{ code, message, param: param ?? null, line: line ?? null }] };
     }
     if (phase === "completed") {
       batch.usage ??= usageOf(sim, now);

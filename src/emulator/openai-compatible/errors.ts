@@ -11,7 +11,8 @@ export function redactKey(key: string): string {
 export function openAIErrorBody(status: number, code: string, message: string) {
   const type =
     status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
-  return { error: { message, type, param: null, code } };
+  // Some answers carry no code (e.g. the upload of a file that is not .jsonl): given as "".
+  return { error: { message, type, param: null, code: code === "" ? null : code } };
 }
 
 /** The bearer token of a request, if it carries one. */

@@ -1,11 +1,12 @@
 import { lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
+import { refusedParameters, responsesEcho } from "./params.js";
 
 export interface ParsedInput {
   requests: SimRequest[];
   /** The first problem that fails the whole batch at validation, as OpenAI reports it in `errors.data`. */
-  error: { code: string; message: string; line?: number } | null;
+  error: { code: string; message: string; line?: number; param?: string } | null;
 }
 
 type Json = Record<string, unknown>;
@@ -27,7 +28,7 @@ export type InputProblem =
   | "missing_required_parameter"
   | "duplicate_custom_id"
   | "invalid_method"
-  | "mismatched_url"
+  | "invalid_url"
   | "invalid_request"
   | "mismatched_model"
   | "empty_file"
@@ -54,9 +55,17 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
   const urlMatches = options.urlMatches ?? ((url, endpoint) => url === endpoint);
   let model: string | undefined;
   let firstUrl: unknown;
-  const fail = (problem: InputProblem, message: string, line?: number): ParsedInput => {
+  const fail = (problem: InputProblem, message: string, line?: number, param?: string): ParsedInput => {
     const code = options.codes?.[problem] ?? problem;
-    return { requests, error: line === undefined ? { code, message } : { code, message, line } };
+    return {
+      requests,
+      error: {
+        code,
+        message,
+        ...(line === undefined ? {} : { line }),
+        ...(param === undefined ? {} : { param }),
+      },
+    };
   };
   const lines = text.split("\n");
   for (let index = 0; index < lines.length; index += 1) {
@@ -91,9 +100,10 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
         !urlMatches(parsed.url, options.endpoint)
       ) {
         return fail(
-          "mismatched_url",
-          `Line ${lineNumber}: url '${String(parsed.url)}' does not match the batch endpoint '${options.endpoint}'.`,
+          "invalid_url",
+          "URL provided for this request does not match the batch endpoint",
           lineNumber,
+          "url",
         );
       }
     }
@@ -113,12 +123,16 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
     if (fate === "invalid")
       return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
     const maxTokens = maxTokensOf(body);
+    // The body's parameters are checked when the request runs: a refused one fails this request alone.
+    const rejection = options.endpoint === null ? null : refusedParameters(options.endpoint, body);
     requests.push({
       customId,
       model: body.model,
       promptText: promptTextOf(body),
       fate,
       ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(rejection ? { rejection } : {}),
+      ...(options.endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
     });
   }
   if (requests.length === 0) return fail("empty_file", "The input file has no requests.");

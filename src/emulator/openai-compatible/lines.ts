@@ -27,13 +27,26 @@ function chatCompletionBody(request: SimRequest, completion: FakeCompletion, now
   };
 }
 
+/** A Response object: every key the published schema requires, request fields echoed as the API does. */
 function responsesBody(request: SimRequest, completion: FakeCompletion, now: number, seed: string) {
   return {
     id: `resp_${seed}`,
     object: "response",
     created_at: seconds(now),
     status: completion.truncated ? "incomplete" : "completed",
+    ...(completion.truncated ? {} : { completed_at: seconds(now) }),
+    error: null,
     incomplete_details: completion.truncated ? { reason: "max_output_tokens" } : null,
+    ...(request.echo ?? {
+      instructions: null,
+      max_output_tokens: null,
+      metadata: {},
+      parallel_tool_calls: true,
+      temperature: 1,
+      tool_choice: "auto",
+      tools: [],
+      top_p: 1,
+    }),
     model: request.model,
     output: [
       {
@@ -41,12 +54,12 @@ function responsesBody(request: SimRequest, completion: FakeCompletion, now: num
         id: `msg_${seed}`,
         status: completion.truncated ? "incomplete" : "completed",
         role: "assistant",
-        content: [{ type: "output_text", text: completion.text, annotations: [] }],
+        content: [{ type: "output_text", text: completion.text, annotations: [], logprobs: [] }],
       },
     ],
     usage: {
       input_tokens: completion.inputTokens,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
       output_tokens: completion.outputTokens,
       output_tokens_details: { reasoning_tokens: 0 },
       total_tokens: completion.inputTokens + completion.outputTokens,
@@ -86,12 +99,14 @@ export function openAIResultRecord(
       return { file: "output", record: { ...base, response, error: null } };
     }
     case "failed": {
-      const error = {
-        message: "Emulated request failure (asked for with [emulator:fail]).",
-        type: "invalid_request_error",
-        param: null,
-        code: "emulated_failure",
-      };
+      const error = outcome.rejection
+        ? { ...outcome.rejection, type: "invalid_request_error" }
+        : {
+            message: "Emulated request failure (asked for with [emulator:fail]).",
+            type: "invalid_request_error",
+            param: null,
+            code: "emulated_failure",
+          };
       const response = { status_code: 400, request_id: `req_${seed}`, body: { error } };
       return { file: "error", record: { ...base, response, error: null } };
     }

@@ -8,6 +8,7 @@ import {
   send,
 } from "./http.js";
 import { asObject, asString } from "./json.js";
+import { notifyRetry, type RetryListener } from "./retry-notice.js";
 
 export interface RestClientOptions {
   apiKey: string;
@@ -19,6 +20,9 @@ export interface RestClientOptions {
   authHeaders?: Record<string, string>;
   /** Query parameters every request carries (e.g. Azure's `api-version`). */
   query?: Record<string, string>;
+  /** Told before each retry; `provider` names the provider in the notice. */
+  onRetry?: RetryListener;
+  provider?: string;
 }
 
 export interface CallOptions {
@@ -120,7 +124,14 @@ export class RestClient {
         return await attempt();
       } catch (error) {
         if (retry >= this.options.maxRetries || !retryable(error)) throw error;
-        await sleep(this.delayBefore(retry, error));
+        const delay = this.delayBefore(retry, error);
+        notifyRetry(
+          this.options.onRetry,
+          this.options.provider ?? new URL(this.options.baseURL).host,
+          `${(error as Error).message}; retrying in ${(delay / 1000).toFixed(1)} s ` +
+            `(retry ${retry + 1} of ${this.options.maxRetries})`,
+        );
+        await sleep(delay);
       }
     }
   }

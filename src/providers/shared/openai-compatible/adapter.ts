@@ -13,10 +13,11 @@ import {
   type ProviderLimits,
   type ResolvedProviderConfig,
 } from "../../types.js";
+import { cancelUnlessEnded } from "../cancel.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
 import { HttpStatusError } from "../http.js";
 import { asArray, asObject, asString, type JsonObject } from "../json.js";
-import { resumableLines } from "../lines.js";
+import { customIdOf, resumableRecords } from "../lines.js";
 import { parseOpenAIShapedLine } from "../openai-shape.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../paging.js";
 import { RestClient } from "../rest-client.js";
@@ -78,6 +79,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       maxRetries: config.maxRetries,
       ...(dialect.authHeaders ? { authHeaders: dialect.authHeaders } : {}),
       ...(dialect.query ? { query: dialect.query } : {}),
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? dialect.endpoints[0]);
   }
@@ -183,9 +186,13 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     return this.batchCall("GET", `/batches/${encodeURIComponent(batchId)}`, `reading batch ${batchId}`);
   }
 
+  /** A batch that ended between the last status check and the cancel refuses it (409): reported as it is. */
   async cancelBatch(batchId: string): Promise<ProviderBatch> {
     const path = `/batches/${encodeURIComponent(batchId)}/cancel`;
-    return this.batchCall("POST", path, `cancelling batch ${batchId}`);
+    return cancelUnlessEnded(
+      () => this.batchCall("POST", path, `cancelling batch ${batchId}`),
+      () => this.getBatch(batchId),
+    );
   }
 
   async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
@@ -207,15 +214,18 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
       if (!fileId) continue;
-      const lines = resumableLines(async () => {
-        try {
-          return await this.rest.openContent(fileId);
-        } catch (error) {
-          throw toProviderError(this.name, `downloading file ${fileId}`, error);
-        }
-      });
-      for await (const line of lines) {
-        const parsed = this.parseRecord(JSON.parse(line));
+      const records = resumableRecords(
+        async () => {
+          try {
+            return await this.rest.openContent(fileId);
+          } catch (error) {
+            throw toProviderError(this.name, `downloading file ${fileId}`, error);
+          }
+        },
+        { parse: (line) => JSON.parse(line) as unknown, idOf: customIdOf },
+      );
+      for await (const record of records) {
+        const parsed = this.parseRecord(record);
         if (parsed) yield parsed;
       }
     }
