@@ -3,6 +3,7 @@ import type { EmulatorClock } from "./clock.js";
 import type { BatchTiming } from "./engine.js";
 import type { RequestFate } from "./fates.js";
 import type { Router } from "./http.js";
+import type { EmulatorStorage } from "./storage.js";
 
 /** What every provider's emulation shares: the clock, batch timing and the fates tests ask for. */
 export interface EmulatorContext {
@@ -10,6 +11,8 @@ export interface EmulatorContext {
   timing: BatchTiming;
   /** The fate of a request: set by the test for its custom_id, else a marker in its body, else success. */
   fateOf(customId: string, bodyText: string): RequestFate;
+  /** Where uploaded files are kept on disk, removed when the emulator closes; without it they stay in memory. */
+  storage?: EmulatorStorage;
 }
 
 /** One provider's API, mounted under `/<name>` of the emulator. */

@@ -132,16 +132,22 @@ export function sendJson(
   response.end(body);
 }
 
-/** Streams text lines as a response body, respecting backpressure. */
+/** Streams text lines as a response body, in writes of about 256 KB, respecting backpressure. */
 export async function sendLines(
   response: ServerResponse,
   lines: Iterable<string> | AsyncIterable<string>,
   contentType = "application/octet-stream",
 ): Promise<void> {
   response.writeHead(200, { "content-type": contentType });
-  for await (const line of lines) {
-    if (response.destroyed) return;
-    if (!response.write(`${line}\n`)) {
+  let pending: string[] = [];
+  let length = 0;
+  const flush = async (): Promise<boolean> => {
+    pending.push("");
+    const chunk = pending.join("\n");
+    pending = [];
+    length = 0;
+    if (response.destroyed) return false;
+    if (!response.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           response.off("drain", done);
@@ -152,7 +158,14 @@ export async function sendLines(
         response.once("close", done);
       });
     }
+    return !response.destroyed;
+  };
+  for await (const line of lines) {
+    pending.push(line);
+    length += line.length + 1;
+    if (length >= 256 * 1024 && !(await flush())) return;
   }
+  if (pending.length > 0 && !(await flush())) return;
   response.end();
 }
 

@@ -10,6 +10,7 @@ import { fateFromText, type RequestFate } from "./fates.js";
 import { FaultInjector } from "./faults.js";
 import { HttpError, sendJson } from "./http.js";
 import { EMULATIONS, type Emulations } from "./registry.js";
+import { EmulatorStorage } from "./storage.js";
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -55,6 +56,7 @@ export class Emulator {
   reorderRedownloads: boolean;
   /** How many times each URL has been answered to a GET, to know a re-download. */
   private readonly downloads = new Map<string, number>();
+  private readonly storage = new EmulatorStorage();
   private server: Server | undefined;
   private origin = "";
 
@@ -67,6 +69,7 @@ export class Emulator {
       clock: this.clock,
       timing: this.timing,
       fateOf: (customId, bodyText) => this.fates.get(customId) ?? fateFromText(bodyText) ?? "succeed",
+      storage: this.storage,
     };
     const providers: Partial<Record<ProviderName, ProviderEmulation>> = {};
     for (const entry of providerEntries()) {
@@ -131,6 +134,7 @@ export class Emulator {
     this.server = undefined;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.storage.remove();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

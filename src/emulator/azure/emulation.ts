@@ -150,7 +150,7 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
 
   /** A UTF-8 file with a byte-order mark is refused, with the generic message Azure gives (known issue). */
   protected override parseInput(file: StoredFile, endpoint: string): ParsedInput {
-    if (file.data?.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))) {
+    if (this.files.head(file, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))) {
       const message =
         "Validation failed: A valid model deployment name couldn't be extracted from the input file. Please ensure " +
         "that each row in the input file has a valid deployment name specified in the 'model' field, and that the " +

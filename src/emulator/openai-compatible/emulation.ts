@@ -1,3 +1,4 @@
+import { copyFileSync, linkSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { estimateTokens } from "../completion.js";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
@@ -16,7 +17,13 @@ import {
   sendLines,
 } from "../http.js";
 import { checkExpiry, checkMetadata, type ExpiryRange, uploadExpiry } from "./checks.js";
-import { type InputOptions, type ParsedInput, parseBatchInput } from "./input.js";
+import {
+  type InputOptions,
+  type InputTotals,
+  type ParsedInput,
+  parseBatchInput,
+  parseStoredInput,
+} from "./input.js";
 import { openAIResultRecord } from "./lines.js";
 
 /** A batch as an OpenAI-style emulation holds it. */
@@ -33,6 +40,8 @@ export interface OpenAICompatibleBatch {
   usage?: Record<string, unknown>;
   /** Prompt tokens the batch holds in the enqueued-token queue while it runs. */
   enqueuedTokens: number;
+  /** What the requests that succeed use, counted when the input was read (an input kept on disk). */
+  succeededUsage?: InputTotals["succeeded"];
 }
 
 /** What a dialect of the protocol accepts, checked on every upload and batch creation. */
@@ -83,7 +92,7 @@ const DAY_MS = 24 * 60 * 60_000;
 export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
   abstract readonly name: string;
   readonly router = new Router();
-  readonly files = new FileStore();
+  readonly files: FileStore;
   readonly batches = new Map<string, OpenAICompatibleBatch>();
   /**
    * The enqueued-token limit per model, or null for none: a batch that would take the model's running batches
@@ -94,7 +103,9 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
   /** False where the provider lets a batch run past its deadline (Azure). */
   protected readonly slowBatchesExpire: boolean = true;
 
-  constructor(protected readonly context: EmulatorContext) {}
+  constructor(protected readonly context: EmulatorContext) {
+    this.files = new FileStore(context.storage);
+  }
 
   abstract checkAuth(
     request: IncomingMessage,
@@ -208,14 +219,29 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     );
   }
 
-  /** The input file's requests, or the problem that fails the batch at validation. */
+  /**
+   * The input file's requests, or the problem that fails the batch at validation. An upload kept on disk stays
+   * there: the batch reads each request from its own link to the file (deleting the upload leaves it), so that
+   * results are generated from the stored file and no request is held in memory.
+   */
   protected parseInput(file: StoredFile, endpoint: string): ParsedInput {
-    return parseBatchInput(file.data?.toString("utf8") ?? "", {
+    const options: InputOptions = {
       endpoint,
       fateOf: this.context.fateOf,
       maxRequests: this.rules.maxRequests,
       ...this.rules.input,
-    });
+    };
+    const storage = this.context.storage;
+    if (file.path && storage) {
+      const own = storage.newPath("batch-input.jsonl");
+      try {
+        linkSync(file.path, own);
+      } catch {
+        copyFileSync(file.path, own);
+      }
+      return parseStoredInput(own, options);
+    }
+    return parseBatchInput(file.data?.toString("utf8") ?? "", options);
   }
 
   /** A file object as the provider shows it. */
@@ -383,10 +409,9 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     }
     const parsed = this.parseInput(file, endpoint);
     const id = this.newBatchId();
-    const enqueuedTokens = parsed.requests.reduce(
-      (sum, request) => sum + estimateTokens(request.promptText),
-      0,
-    );
+    const enqueuedTokens =
+      parsed.totals?.promptTokens ??
+      parsed.requests.reduce((sum, request) => sum + estimateTokens(request.promptText), 0);
     const error =
       window.problem ?? parsed.error ?? this.tokenLimitError(parsed.requests[0]?.model, enqueuedTokens);
     const sim = new SimulatedBatch(
@@ -407,6 +432,7 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
       completionWindow: String(body.completion_window),
       metadata,
       enqueuedTokens: error ? 0 : enqueuedTokens,
+      ...(parsed.totals ? { succeededUsage: parsed.totals.succeeded } : {}),
       ...(outputExpiry === undefined ? {} : { outputExpiresAfterSeconds: outputExpiry }),
     };
     this.batches.set(id, batch);
@@ -529,24 +555,33 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
       object.errors = { object: "list", data: [{ code, message, param: param ?? null, line: line ?? null }] };
     }
     if (phase === "completed") {
-      batch.usage ??= usageOf(sim, now);
+      batch.usage ??= usageOf(sim, now, batch.succeededUsage);
       object.usage = batch.usage;
     }
     return object;
   }
 }
 
-/** What the batch's succeeded requests used, in the Responses API's terms (as OpenAI reports it on the batch). */
-function usageOf(sim: SimulatedBatch, now: number): Record<string, unknown> {
-  let input = 0;
-  let output = 0;
-  sim.requests.forEach((_, index) => {
-    const outcome = sim.outcome(index, now);
-    if (outcome.kind === "succeeded") {
-      input += outcome.completion.inputTokens;
-      output += outcome.completion.outputTokens;
-    }
-  });
+/**
+ * What a completed batch's succeeded requests used, in the Responses API's terms (as OpenAI reports it on the
+ * batch): counted when the input was read if it was, else from every request's outcome.
+ */
+function usageOf(
+  sim: SimulatedBatch,
+  now: number,
+  counted: InputTotals["succeeded"] | undefined,
+): Record<string, unknown> {
+  let input = counted?.inputTokens ?? 0;
+  let output = counted?.outputTokens ?? 0;
+  if (!counted) {
+    sim.requests.forEach((_, index) => {
+      const outcome = sim.outcome(index, now);
+      if (outcome.kind === "succeeded") {
+        input += outcome.completion.inputTokens;
+        output += outcome.completion.outputTokens;
+      }
+    });
+  }
   return {
     input_tokens: input,
     input_tokens_details: { cached_tokens: 0 },

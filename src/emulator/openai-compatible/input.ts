@@ -1,12 +1,23 @@
-import { lastUserText } from "../completion.js";
+import { estimateTokens, fakeCompletion, lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
+import { placedLines } from "../files.js";
+import { StoredRequests } from "../stored-requests.js";
 import { refusedParameters, responsesEcho } from "./params.js";
 
 export interface ParsedInput {
   requests: SimRequest[];
   /** The first problem that fails the whole batch at validation, as OpenAI reports it in `errors.data`. */
   error: { code: string; message: string; line?: number; param?: string } | null;
+  /** Counted while the input was read (an input kept on disk), so that nothing needs reading again for them. */
+  totals?: InputTotals;
+}
+
+export interface InputTotals {
+  /** Estimated prompt tokens of every request (what the batch holds in the enqueued-token queue). */
+  promptTokens: number;
+  /** Tokens of the requests that succeed if the batch completes (its `usage` once completed). */
+  succeeded: { inputTokens: number; outputTokens: number };
 }
 
 type Json = Record<string, unknown>;
@@ -45,33 +56,40 @@ export interface InputOptions {
   urlMatches?: (url: string, endpoint: string) => boolean;
 }
 
+/** One line of an input file, with its number (1-based). */
+export interface InputLine {
+  text: string;
+  number: number;
+}
+
 /**
- * Parses and validates an OpenAI-style batch input file: one JSON object per line with `custom_id` and `body`
+ * Validates the lines of an OpenAI-style batch input file: one JSON object per line with `custom_id` and `body`
  * (and, when `endpoint` is given, `method: "POST"` and `url` naming it). One model per file, unique custom_ids.
+ * Each valid request is handed to `keep` as it is read; the first problem ends the reading and is returned.
  */
-export function parseBatchInput(text: string, options: InputOptions): ParsedInput {
-  const requests: SimRequest[] = [];
+export function validateBatchInput<Line extends InputLine>(
+  lines: Iterable<Line>,
+  options: InputOptions,
+  keep: (request: SimRequest, line: Line) => void,
+): ParsedInput["error"] {
   const seen = new Set<string>();
   const urlMatches = options.urlMatches ?? ((url, endpoint) => url === endpoint);
   let model: string | undefined;
   let firstUrl: unknown;
-  const fail = (problem: InputProblem, message: string, line?: number, param?: string): ParsedInput => {
+  let count = 0;
+  const fail = (problem: InputProblem, message: string, line?: number, param?: string) => {
     const code = options.codes?.[problem] ?? problem;
     return {
-      requests,
-      error: {
-        code,
-        message,
-        ...(line === undefined ? {} : { line }),
-        ...(param === undefined ? {} : { param }),
-      },
+      code,
+      message,
+      ...(line === undefined ? {} : { line }),
+      ...(param === undefined ? {} : { param }),
     };
   };
-  const lines = text.split("\n");
-  for (let index = 0; index < lines.length; index += 1) {
-    const raw = lines[index] as string;
+  for (const line of lines) {
+    const raw = line.text;
     if (raw.trim() === "") continue;
-    const lineNumber = index + 1;
+    const lineNumber = line.number;
     let parsed: Json;
     try {
       parsed = JSON.parse(raw) as Json;
@@ -122,22 +140,58 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
     const fate = options.fateOf(customId, raw);
     if (fate === "invalid")
       return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
-    const maxTokens = maxTokensOf(body);
-    // The body's parameters are checked when the request runs: a refused one fails this request alone.
-    const rejection = options.endpoint === null ? null : refusedParameters(options.endpoint, body);
-    requests.push({
-      customId,
-      model: body.model,
-      promptText: promptTextOf(body),
-      fate,
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-      ...(rejection ? { rejection } : {}),
-      ...(options.endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
-    });
+    keep(requestOfLine(parsed, fate, options.endpoint), line);
+    count += 1;
   }
-  if (requests.length === 0) return fail("empty_file", "The input file has no requests.");
-  if (requests.length > options.maxRequests) {
+  if (count === 0) return fail("empty_file", "The input file has no requests.");
+  if (count > options.maxRequests) {
     return fail("too_many_requests", `A batch may hold at most ${options.maxRequests} requests.`);
   }
-  return { requests, error: null };
+  return null;
+}
+
+/** The request a valid input line holds (parsed), with the fate it was given. */
+export function requestOfLine(parsed: Json, fate: RequestFate, endpoint: string | null): SimRequest {
+  const body = parsed.body as Json;
+  const maxTokens = maxTokensOf(body);
+  // The body's parameters are checked when the request runs: a refused one fails this request alone.
+  const rejection = endpoint === null ? null : refusedParameters(endpoint, body);
+  return {
+    customId: parsed.custom_id as string,
+    model: body.model as string,
+    promptText: promptTextOf(body),
+    fate,
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+    ...(rejection ? { rejection } : {}),
+    ...(endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
+  };
+}
+
+/** Parses and validates an OpenAI-style batch input file held in memory (see validateBatchInput). */
+export function parseBatchInput(text: string, options: InputOptions): ParsedInput {
+  const requests: SimRequest[] = [];
+  const lines = text.split("\n").map((line, index) => ({ text: line, number: index + 1 }));
+  const error = validateBatchInput(lines, options, (request) => requests.push(request));
+  return { requests, error };
+}
+
+/**
+ * Parses and validates an input file kept on disk (see validateBatchInput) without keeping its requests in memory:
+ * each is read again from its line when needed (see StoredRequests). `path` must not change while the batch lives.
+ */
+export function parseStoredInput(path: string, options: InputOptions): ParsedInput {
+  const table = new StoredRequests(path, (line, fate) =>
+    requestOfLine(JSON.parse(line) as Json, fate, options.endpoint),
+  );
+  const totals: InputTotals = { promptTokens: 0, succeeded: { inputTokens: 0, outputTokens: 0 } };
+  const error = validateBatchInput(placedLines(path), options, (request, line) => {
+    table.add(request, line.offset, line.bytes);
+    totals.promptTokens += estimateTokens(request.promptText);
+    if (request.fate === "succeed" && !request.rejection) {
+      const completion = fakeCompletion(request.model, request.promptText, request.maxTokens);
+      totals.succeeded.inputTokens += completion.inputTokens;
+      totals.succeeded.outputTokens += completion.outputTokens;
+    }
+  });
+  return { requests: table.list, error, totals };
 }
