@@ -337,14 +337,38 @@ export class RelayClient {
     return results;
   }
 
-  /** Like retrieveBatchResults, but yields results one at a time without holding them all in memory. */
+  /**
+   * Like retrieveBatchResults, but yields results one at a time without holding them all in memory. On the first
+   * fetch they are handed out as they are stored, and the job's lock is held until the loop ends: leave it with
+   * `break` or `return` (as `for await` does), never by dropping the iterator half-read.
+   */
   async *streamResults(jobId: string, options: ResultsOptions = {}): AsyncGenerator<BatchResult> {
     if (options.merged) {
       yield* this.mergedResults(jobId, options.forceRefresh ?? false, 0);
       return;
     }
-    await this.ensureResults(jobId, options.forceRefresh);
-    yield* readStoredResults(this.store, jobId);
+    const forceRefresh = options.forceRefresh ?? false;
+    assertValidJobId(jobId);
+    await this.ready;
+    if (!forceRefresh && (await this.workspace.hasResults(jobId))) {
+      yield* readStoredResults(this.store, jobId);
+      return;
+    }
+    // Fetched, stored and handed out in one pass, under the job's lock until the caller has read them all.
+    yield* this.store.streamWithJob(jobId, (job) => this.fetchedResults(job, forceRefresh));
+  }
+
+  private async *fetchedResults(job: JobHandle, forceRefresh: boolean): AsyncGenerator<BatchResult> {
+    const jobId = job.record.job_id;
+    // Another process may have fetched them while this one waited for the lock.
+    if (!forceRefresh && (await this.workspace.hasResults(jobId))) {
+      yield* readStoredResults(this.store, jobId);
+      return;
+    }
+    const adapter = await this.adapter(job.record.provider);
+    await this.submission(job, adapter).refresh();
+    if (!isFinished(job.record.status)) throw new JobNotFinishedError(jobId, job.record.status);
+    yield* new Retrieval(job, adapter).stream();
   }
 
   /** Fetches a finished job's results into the workspace unless they are there already. */
@@ -376,12 +400,18 @@ export class RelayClient {
       if (await this.store.load(childId))
         followUps.push(new Peekable(this.mergedResults(childId, forceRefresh, number + 1)));
     }
-    for await (const result of this.streamResults(jobId, { forceRefresh })) {
-      let latest: BatchResult = { ...result, attempt: { jobId, number } };
-      for (const followUp of followUps) {
-        if ((await followUp.peek())?.id === result.id) latest = (await followUp.take()) as BatchResult;
+    try {
+      for await (const result of this.streamResults(jobId, { forceRefresh })) {
+        let latest: BatchResult = { ...result, attempt: { jobId, number } };
+        for (const followUp of followUps) {
+          if ((await followUp.peek())?.id === result.id) latest = (await followUp.take()) as BatchResult;
+        }
+        yield latest;
       }
-      yield latest;
+      // Read each follow-up to its end: one fetched now is stored only then (and its lock released).
+      for (const followUp of followUps) while ((await followUp.take()) !== undefined);
+    } finally {
+      for (const followUp of followUps) await followUp.close();
     }
   }
 
@@ -626,5 +656,10 @@ class Peekable<T> {
     const value = await this.peek();
     this.next = undefined;
     return value;
+  }
+
+  /** Stops the source (a generator's finally blocks run). */
+  async close(): Promise<void> {
+    await this.source.return?.(undefined);
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CorruptWorkspaceError } from "../errors.js";
@@ -8,8 +8,9 @@ import { OutputChecker } from "../requests/output.js";
 import type { BatchResult, ResultStatus } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
 import { readLines } from "../util/lines.js";
+import { redactSecrets } from "../util/secrets.js";
 import type { ShardRecord } from "../workspace/job-record.js";
-import { FORMATS_FILE, ORDER_FILE, shardFormatsFile, shardIdsFile, shardSpillFile } from "./plan.js";
+import { FORMATS_FILE, shardFormatsFile, shardIdsFile, shardSpillFile } from "./plan.js";
 
 /**
  * The result Relay records for a request the provider returned nothing for, by what happened to its batch; a request
@@ -97,109 +98,181 @@ export async function readShardFormats(
   return { formatOf: (at) => formats[indexes[at] as number] };
 }
 
-/** Where each of a shard's results lies in its spill file, by the request's place in the shard. */
-export interface ShardSpill {
-  path: string;
-  offsets: Float64Array;
+/** `,"raw":` in bytes: what separates a stored result's other fields from its raw record. */
+const RAW_KEY = Buffer.from(',"raw":');
+
+/**
+ * A result as stored: one JSON object on one line, `raw` (the provider's record, most of the bytes) always last.
+ * `head` is the byte length of the line before `,"raw":`, or -1 when there is no raw record; every configured API
+ * key is redacted from it.
+ */
+export function serialiseResult(result: BatchResult): { line: string; head: number } {
+  const { raw, ...fields } = result;
+  const head = redactSecrets(JSON.stringify(fields));
+  if (raw === undefined) return { line: head, head: -1 };
+  return {
+    line: `${head.slice(0, -1)},"raw":${redactSecrets(JSON.stringify(raw))}}`,
+    head: Buffer.byteLength(head) - 1,
+  };
+}
+
+/**
+ * A stored result line as a BatchResult, its `raw` parsed only when first read: most callers never look at it,
+ * and it is most of what there is to parse. Reading or spreading the result gives the same values as parsing the
+ * whole line (JSON.stringify too).
+ */
+export function resultFromLine(line: Buffer, head: number): BatchResult {
+  if (head < 0 || line.compare(RAW_KEY, 0, RAW_KEY.length, head, head + RAW_KEY.length) !== 0)
+    return JSON.parse(line.toString("utf8")) as BatchResult;
+  const result = JSON.parse(`${line.toString("utf8", 0, head)}}`) as BatchResult;
+  const rawText = line.toString("utf8", head + RAW_KEY.length, line.length - 1);
+  Object.defineProperty(result, "raw", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const raw = JSON.parse(rawText) as unknown;
+      Object.defineProperty(result, "raw", {
+        value: raw,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
+      return raw;
+    },
+    set(value: unknown) {
+      Object.defineProperty(result, "raw", { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
+  return result;
+}
+
+const BLOCK_BYTES = 64 * 1024;
+const CACHED_BLOCKS = 8;
+
+/**
+ * One shard's results on disk in the order they arrived, with where each request's result lies (by the request's
+ * place in the shard): read back in request order by position, a few blocks cached, since providers list results
+ * in runs (forwards or backwards) more often than at random. Nothing per result stays on the heap but 16 bytes of
+ * place.
+ */
+export class ShardSpill {
+  readonly offsets: Float64Array;
   /** Bytes of each result line, its newline included. */
-  lengths: Uint32Array;
-  succeeded: number;
+  readonly lengths: Uint32Array;
+  /** See serialiseResult. */
+  readonly heads: Int32Array;
+  succeeded = 0;
+  private fd: number | null = null;
+  private readonly blocks = new Map<number, Buffer>();
+  private scratch = Buffer.allocUnsafe(BLOCK_BYTES);
+
+  constructor(
+    readonly path: string,
+    nRequests: number,
+  ) {
+    this.offsets = new Float64Array(nRequests).fill(-1);
+    this.lengths = new Uint32Array(nRequests);
+    this.heads = new Int32Array(nRequests);
+  }
+
+  get nRequests(): number {
+    return this.offsets.length;
+  }
+
+  has(position: number): boolean {
+    return (this.offsets[position] as number) >= 0;
+  }
+
+  /** The stored line of the request at `position` (no newline); valid until the next read. */
+  line(position: number): Buffer {
+    const offset = this.offsets[position] as number;
+    const length = (this.lengths[position] as number) - 1;
+    if (offset < 0) throw new Error(`no result for request ${position} of ${this.path}`);
+    this.fd ??= openSync(this.path, "r");
+    const first = Math.floor(offset / BLOCK_BYTES);
+    if (Math.floor((offset + length) / BLOCK_BYTES) !== first) {
+      if (length > this.scratch.length) this.scratch = Buffer.allocUnsafe(length);
+      readSync(this.fd, this.scratch, 0, length, offset);
+      return this.scratch.subarray(0, length);
+    }
+    let block = this.blocks.get(first);
+    if (block) this.blocks.delete(first);
+    else {
+      if (this.blocks.size >= CACHED_BLOCKS) {
+        const oldest = this.blocks.keys().next().value as number;
+        block = this.blocks.get(oldest);
+        this.blocks.delete(oldest);
+      }
+      block ??= Buffer.allocUnsafe(BLOCK_BYTES);
+      block = block.subarray(0, readSync(this.fd, block, 0, BLOCK_BYTES, first * BLOCK_BYTES));
+    }
+    this.blocks.set(first, block);
+    const at = offset - first * BLOCK_BYTES;
+    return block.subarray(at, at + length);
+  }
+
+  /** Closes and deletes the spill file. */
+  async remove(): Promise<void> {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.blocks.clear();
+    await rm(this.path, { force: true });
+  }
 }
 
 /**
  * Downloads one shard's results and spills them to disk as they arrive, noting where each request's result lies;
  * a request the provider returned nothing for gets a result that says why (expired, cancelled, failed), spilled
- * after the rest. Nothing per result stays on the heap, so memory does not grow with the job.
+ * after the rest. Structured output is checked against the request's schema on the way. Nothing per result stays
+ * on the heap, so memory does not grow with the job. Stops early, leaving the spill incomplete, once `stopped()`.
  */
 export async function spillShardResults(options: {
   adapter: ProviderAdapter;
   shard: ShardRecord;
   jobDir: string;
+  stopped?: () => boolean;
 }): Promise<ShardSpill> {
   const { adapter, shard, jobDir } = options;
+  const stopped = options.stopped ?? (() => false);
   const ids: string[] = [];
   for await (const id of readLines(join(jobDir, shardIdsFile(shard.index)))) ids.push(id);
   const expected = await readShardFormats(jobDir, shard.index, ids.length);
   const checker = expected ? new OutputChecker() : null;
   const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
-  const spill: ShardSpill = {
-    path: join(jobDir, shardSpillFile(shard.index)),
-    offsets: new Float64Array(ids.length).fill(-1),
-    lengths: new Uint32Array(ids.length),
-    succeeded: 0,
-  };
+  const spill = new ShardSpill(join(jobDir, shardSpillFile(shard.index)), ids.length);
   const writer = new BatchedLineWriter(spill.path);
   const place = async (position: number, result: BatchResult) => {
-    const line = JSON.stringify(result);
+    const { line, head } = serialiseResult(result);
     spill.offsets[position] = writer.bytesWritten;
     spill.lengths[position] = Buffer.byteLength(line) + 1;
+    spill.heads[position] = head;
     if (result.status === "succeeded") spill.succeeded += 1;
     await writer.write(line);
   };
   try {
     if (shard.provider_batch_id) {
       for await (const parsed of adapter.readResults(batchFromShard(shard))) {
+        if (stopped()) break;
         const position = positions.get(parsed.customId);
         // Unknown IDs cannot belong to this shard; a repeated ID keeps its first record.
-        if (position === undefined || (spill.offsets[position] as number) >= 0) continue;
+        if (position === undefined || spill.has(position)) continue;
         const format = expected?.formatOf(position);
         const result = toResult(parsed);
         await place(position, format && checker ? checker.check(result, format) : result);
       }
     }
-    for (let position = 0; position < ids.length; position += 1) {
-      if ((spill.offsets[position] as number) < 0)
+    positions.clear();
+    for (let position = 0; position < ids.length && !stopped(); position += 1) {
+      if (!spill.has(position))
         await place(position, missingResult(ids[position] as string, shard, position));
     }
     await writer.close();
   } catch (error) {
     await writer.close().catch(() => {});
-    await rm(spill.path, { force: true });
+    await spill.remove();
     throw error;
   }
   return spill;
-}
-
-/**
- * The job's results in request order, read back from the shards' spill files by the places noted while they
- * arrived (order.txt says which shard holds each request; within a shard, requests keep their order).
- */
-export async function* mergeSpilledResults(
-  jobDir: string,
-  spills: readonly ShardSpill[],
-): AsyncGenerator<Buffer> {
-  const files = spills.map((spill) => openSync(spill.path, "r"));
-  const next = new Uint32Array(spills.length);
-  let scratch = Buffer.allocUnsafe(64 * 1024);
-  const read = (shard: number): Buffer => {
-    const spill = spills[shard];
-    const position = next[shard] as number;
-    if (!spill || position >= spill.offsets.length)
-      throw new Error(`the results of shard ${shard} ended early`);
-    next[shard] = position + 1;
-    const length = (spill.lengths[position] as number) - 1;
-    if (length > scratch.length) scratch = Buffer.allocUnsafe(length);
-    readSync(files[shard] as number, scratch, 0, length, spill.offsets[position] as number);
-    return scratch.subarray(0, length);
-  };
-  try {
-    // order.txt holds one shard number per line; parsed from raw chunks, as readline would cost more than the rest.
-    let shard = -1;
-    for await (const chunk of createReadStream(join(jobDir, ORDER_FILE)) as AsyncIterable<Buffer>) {
-      for (const byte of chunk) {
-        if (byte >= 48 && byte <= 57) shard = (shard < 0 ? 0 : shard * 10) + (byte - 48);
-        else if (byte === 10 && shard >= 0) {
-          yield read(shard);
-          shard = -1;
-        }
-      }
-    }
-    if (shard >= 0) yield read(shard);
-    const short = spills.findIndex((spill, index) => (next[index] as number) !== spill.offsets.length);
-    if (short !== -1) throw new Error(`the order file places fewer requests in shard ${short} than it holds`);
-  } finally {
-    for (const file of files) closeSync(file);
-  }
 }
 
 /** Appends lines to a file in writes of about 64 KB, counting the bytes written. */
@@ -238,10 +311,9 @@ class BatchedLineWriter {
 export async function* unorderedResults(
   adapter: ProviderAdapter,
   shards: readonly ShardRecord[],
-): AsyncGenerator<string> {
+): AsyncGenerator<BatchResult> {
   for (const shard of shards) {
     if (!shard.provider_batch_id) continue;
-    for await (const parsed of adapter.readResults(batchFromShard(shard)))
-      yield JSON.stringify(toResult(parsed));
+    for await (const parsed of adapter.readResults(batchFromShard(shard))) yield toResult(parsed);
   }
 }

@@ -1,13 +1,21 @@
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter } from "../providers/types.js";
 import type { BatchResult, ResultStatus } from "../types.js";
+import type { ShardRecord } from "../workspace/job-record.js";
+import type { ResultsWriter } from "../workspace/workspace.js";
+import { ShardDownloads } from "./downloads.js";
 import { ORDER_FILE } from "./plan.js";
 import type { JobHandle } from "./record.js";
-import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResults } from "./results.js";
+import {
+  resultFromLine,
+  type ShardSpill,
+  serialiseResult,
+  spillShardResults,
+  unorderedResults,
+} from "./results.js";
 import type { JobStore } from "./store.js";
-import { checkedResults, checkOrderFile } from "./verify.js";
+import { checkedResults, checkOrderFile, shardOrder } from "./verify.js";
 
 const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
 
@@ -22,38 +30,102 @@ function isRelayResult(value: unknown): value is BatchResult {
   );
 }
 
+/** How many shards' results are downloaded at once (and held on disk until they are merged). */
+const DOWNLOAD_CONCURRENCY = 4;
+
 /**
- * A finished job's results on their way from the provider into the workspace: every shard's result files
- * downloaded and spilled to disk as they arrive, then written in request order as `<job>_results.json`.
+ * A finished job's results on their way from the provider into the workspace, in one pass: every shard's result
+ * files are downloaded (a few shards at once) and spilled to disk as they arrive, each result parsed, normalised
+ * and checked once; they are then merged in request order into `<job>_results.json` and handed out at the same
+ * time, so that nothing is read back. The file is published (fsynced, then renamed into place) only once every
+ * result is in it: stopping early, or any failure, leaves the stored results as they were.
  */
 export class Retrieval {
   constructor(
     private readonly job: JobHandle,
     private readonly adapter: ProviderAdapter,
+    private readonly concurrency = DOWNLOAD_CONCURRENCY,
   ) {}
 
+  /** Fetches the results into the workspace without handing them out. */
   async fetch(): Promise<void> {
-    const { record, workspace } = this.job;
-    const jobDir = workspace.jobDir(record.job_id);
-    if (record.submission_id === "") {
-      // A job submitted by the Python Relay: no stored request list, so the provider's order is kept.
-      await workspace.writeResults(record.job_id, unorderedResults(this.adapter, record.shards));
-      return;
+    for await (const _ of this.stream()) {
+      // stored as they pass
     }
-    await checkOrderFile(join(jobDir, ORDER_FILE), record);
-    const spills: ShardSpill[] = [];
+  }
+
+  /** Fetches the results into the workspace, yielding each as it is stored, in request order. */
+  async *stream(): AsyncGenerator<BatchResult> {
+    const { record, workspace } = this.job;
+    const writer = await workspace.openResults(record.job_id);
+    let published = false;
     try {
-      for (const shard of record.shards) {
-        const spill = await spillShardResults({ adapter: this.adapter, shard, jobDir });
-        spills.push(spill);
-        shard.completed_requests = spill.succeeded;
-        shard.failed_requests = shard.n_requests - spill.succeeded;
+      if (record.submission_id === "") {
+        // A job submitted by the Python Relay: no stored request list, so the provider's order is kept.
+        for await (const result of unorderedResults(this.adapter, record.shards)) {
+          const { line, head } = serialiseResult(result);
+          const bytes = Buffer.from(line);
+          await writer.append(bytes);
+          yield resultFromLine(bytes, head);
+        }
+        await writer.publish();
+        published = true;
+        return;
       }
-      await workspace.writeResults(record.job_id, mergeSpilledResults(jobDir, spills));
+      yield* this.merged(writer);
+      await writer.publish();
+      published = true;
     } finally {
-      for (const spill of spills) await rm(spill.path, { force: true });
+      if (!published) await writer.discard();
     }
     await this.job.save();
+  }
+
+  /** Every shard's results in request order (order.txt names the shard of each request), appended to `writer`. */
+  private async *merged(writer: ResultsWriter): AsyncGenerator<BatchResult> {
+    const { record, workspace } = this.job;
+    const jobDir = workspace.jobDir(record.job_id);
+    const orderPath = join(jobDir, ORDER_FILE);
+    await checkOrderFile(orderPath, record);
+    let stopping = false;
+    const downloads = new ShardDownloads(record.shards.length, this.concurrency, (index) =>
+      spillShardResults({
+        adapter: this.adapter,
+        shard: record.shards[index] as ShardRecord,
+        jobDir,
+        stopped: () => stopping,
+      }),
+    );
+    const spills: (ShardSpill | undefined)[] = [];
+    const taken = new Uint32Array(record.shards.length);
+    downloads.start();
+    try {
+      for await (const index of shardOrder(orderPath)) {
+        if (downloads.failed !== undefined) throw downloads.failed;
+        let spill = spills[index];
+        if (!spill) {
+          spill = await downloads.get(index);
+          spills[index] = spill;
+        }
+        const position = taken[index] as number;
+        taken[index] = position + 1;
+        const line = spill.line(position);
+        const result = resultFromLine(line, spill.heads[position] as number);
+        await writer.append(line);
+        if (position + 1 === spill.nRequests) {
+          const shard = record.shards[index] as ShardRecord;
+          shard.completed_requests = spill.succeeded;
+          shard.failed_requests = shard.n_requests - spill.succeeded;
+          await spill.remove();
+          downloads.release(index);
+        }
+        yield result;
+      }
+    } finally {
+      stopping = true;
+      for (const download of await downloads.settled())
+        if (download.status === "fulfilled") await download.value.remove();
+    }
   }
 }
 

@@ -51,6 +51,19 @@ export class JobStore {
     }
   }
 
+  /** Like withJob for work that yields: the lock is held until the caller stops reading (or the work ends). */
+  async *streamWithJob<T>(jobId: string, work: (job: JobHandle) => AsyncIterable<T>): AsyncGenerator<T> {
+    if (!(await this.load(jobId))) throw new JobNotFoundError(jobId);
+    const lock = await this.lock(jobId);
+    try {
+      const record = await this.load(jobId);
+      if (!record) throw new JobNotFoundError(jobId);
+      yield* work(this.handle(record));
+    } finally {
+      await lock.release();
+    }
+  }
+
   /** Batch IDs recorded by every job in the workspace: never the answer to another shard's lookup. */
   private async recordedBatchIds(current: JobRecord): Promise<Set<string>> {
     const ids = batchIdsOf(current);

@@ -6,7 +6,7 @@ import type { JobRecord } from "../workspace/job-record.js";
 import { ORDER_FILE, shardIdsFile } from "./plan.js";
 
 /** Shard numbers of order.txt (one per line, one line per request in request order), parsed from raw chunks. */
-async function* shardOrder(path: string): AsyncGenerator<number> {
+export async function* shardOrder(path: string): AsyncGenerator<number> {
   let shard = -1;
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     for (const byte of chunk) {

@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { finished } from "node:stream/promises";
 
 /**
  * Where a file is written before it is renamed into place: beside it (the rename stays on one file system), under
@@ -41,47 +39,87 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   }
 }
 
+/** While a large file is written, it is flushed to disk in the background every this many bytes. */
+const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+
 /**
- * Streams content into a temporary file and renames it into place only when `produce` finished without error.
- * `write` resolves once the chunk is buffered, waiting for the disk when the buffer is full.
+ * A file written in appended chunks into a temporary file beside it (see temporaryPathFor), then published by a
+ * rename once complete and on disk (fsynced), so that readers see the old content or the new, never a part; or
+ * discarded. One write goes to the disk at a time, in the background; every 64 MB the file is also flushed to disk
+ * in the background, so that publishing a large file does not wait for all of it at the end.
  */
-export async function writeStreamAtomic(
-  path: string,
-  produce: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>,
-): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = temporaryPathFor(path);
-  const stream = createWriteStream(temporary, { mode: 0o600 });
-  const write = (chunk: string | Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (stream.write(chunk)) resolve();
-      else {
-        const onDrain = () => {
-          stream.off("error", onError);
-          resolve();
-        };
-        const onError = (error: Error) => {
-          stream.off("drain", onDrain);
-          reject(error);
-        };
-        stream.once("drain", onDrain);
-        stream.once("error", onError);
-      }
+export class AtomicFileWriter {
+  private pending: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> | null = null;
+  private failure: unknown;
+  private unsynced = 0;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly temporary: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<AtomicFileWriter> {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = temporaryPathFor(path);
+    return new AtomicFileWriter(path, temporary, await open(temporary, "w", 0o600));
+  }
+
+  /** Appends a chunk, which the writer owns from now on (it must not be changed). Waits for the previous write. */
+  async write(chunk: Buffer): Promise<void> {
+    await this.pending;
+    if (this.failure !== undefined) throw this.failure;
+    this.pending = this.writeAll(chunk).catch((error: unknown) => {
+      this.failure ??= error;
     });
-  try {
-    await produce(write);
-    stream.end();
-    await finished(stream);
-    const handle = await open(temporary, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+  }
+
+  private async writeAll(chunk: Buffer): Promise<void> {
+    let written = 0;
+    while (written < chunk.length) {
+      written += (await this.handle.write(chunk, written, chunk.length - written)).bytesWritten;
     }
-    await rename(temporary, path);
-  } catch (error) {
-    stream.destroy();
-    await rm(temporary, { force: true });
-    throw error;
+    this.unsynced += chunk.length;
+    if (this.unsynced >= SYNC_EVERY_BYTES && this.syncing === null) {
+      this.unsynced = 0;
+      this.syncing = this.handle.datasync().then(
+        () => {
+          this.syncing = null;
+        },
+        (error: unknown) => {
+          this.syncing = null;
+          this.failure ??= error;
+        },
+      );
+    }
+  }
+
+  /** Waits for every write, flushes the file to disk and renames it into place. */
+  async publish(): Promise<void> {
+    try {
+      await this.pending;
+      await this.syncing;
+      if (this.failure !== undefined) throw this.failure;
+      await this.handle.sync();
+      this.closed = true;
+      await this.handle.close();
+      await rename(this.temporary, this.path);
+    } catch (error) {
+      await this.discard();
+      throw error;
+    }
+  }
+
+  /** Abandons the file: nothing is published and the temporary file is removed. */
+  async discard(): Promise<void> {
+    await this.pending;
+    await this.syncing;
+    if (!this.closed) {
+      this.closed = true;
+      await this.handle.close().catch(() => {});
+    }
+    await rm(this.temporary, { force: true });
   }
 }

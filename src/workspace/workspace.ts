@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { CorruptWorkspaceError, RelayError } from "../errors.js";
 import { redactBytes, redactSecrets } from "../util/secrets.js";
-import { isTemporaryFileOf, writeFileAtomic, writeStreamAtomic } from "./atomic.js";
+import { AtomicFileWriter, isTemporaryFileOf, writeFileAtomic } from "./atomic.js";
 import { assertValidJobId, isValidJobId } from "./job-id.js";
 import { FileLock, type LockOptions } from "./lock.js";
 
@@ -243,44 +243,18 @@ export class Workspace {
   }
 
   /**
-   * Writes the results file atomically from a stream of serialised JSON elements, one element per line, in writes
-   * of about 256 KB. An element given as a Buffer is copied at once, so the producer may reuse its buffer. Every
-   * configured API key is redacted from the elements.
+   * A new results file, written element by element (see ResultsWriter) and published atomically in place of the
+   * old one, which readers see until then.
    */
-  async writeResults(
-    jobId: string,
-    elements: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
-  ): Promise<number> {
-    const CHUNK = 256 * 1024;
+  async openResults(jobId: string): Promise<ResultsWriter> {
     const path = this.resultsPath(jobId);
-    let count = 0;
-    const produce = async (write: (chunk: Buffer) => Promise<void>) => {
-      let chunk = Buffer.allocUnsafe(CHUNK);
-      let used = 0;
-      const append = async (bytes: Buffer) => {
-        if (used + bytes.length > chunk.length) {
-          if (used > 0) await write(chunk.subarray(0, used));
-          chunk = Buffer.allocUnsafe(Math.max(CHUNK, bytes.length));
-          used = 0;
-        }
-        used += bytes.copy(chunk, used);
-      };
-      const opening = Buffer.from("[\n");
-      const separator = Buffer.from(",\n");
-      for await (const element of elements) {
-        await append(count === 0 ? opening : separator);
-        await append(redactBytes(typeof element === "string" ? Buffer.from(element) : element));
-        count += 1;
-      }
-      await append(Buffer.from(count === 0 ? "[\n]\n" : "\n]\n"));
-      if (used > 0) await write(chunk.subarray(0, used));
-    };
     try {
-      await writeStreamAtomic(path, produce);
+      return new ResultsWriter(await AtomicFileWriter.open(path), (error) =>
+        workspaceError(error, `write ${path}`),
+      );
     } catch (error) {
       throw workspaceError(error, `write ${path}`);
     }
-    return count;
   }
 
   async removeResults(jobId: string): Promise<void> {
@@ -340,5 +314,67 @@ export class Workspace {
     const jobDir = this.jobDir(jobId);
     const inJob = await readdir(jobDir).catch(() => [] as string[]);
     for (const name of inJob) if (SPILL_FILE.test(name)) await rm(join(jobDir, name), { force: true });
+  }
+}
+
+const CHUNK_BYTES = 256 * 1024;
+const OPENING = Buffer.from("[\n");
+const SEPARATOR = Buffer.from(",\n");
+
+/**
+ * A results file being written: a JSON array, one serialised element per line, in writes of about 256 KB. Every
+ * configured API key is redacted from the elements. Nothing is visible until `publish`; `discard` leaves the old
+ * file (if any) as it was.
+ */
+export class ResultsWriter {
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  count = 0;
+
+  constructor(
+    private readonly file: AtomicFileWriter,
+    private readonly describe: (error: unknown) => unknown,
+  ) {}
+
+  /** Appends one element (its JSON); a Buffer is copied at once, so the caller may reuse it. */
+  async append(element: string | Buffer): Promise<void> {
+    await this.put(this.count === 0 ? OPENING : SEPARATOR);
+    await this.put(redactBytes(typeof element === "string" ? Buffer.from(element) : element));
+    this.count += 1;
+  }
+
+  private async put(bytes: Buffer): Promise<void> {
+    if (this.used + bytes.length > this.chunk.length) {
+      if (this.used > 0) await this.flush();
+      if (bytes.length > this.chunk.length) this.chunk = Buffer.allocUnsafe(bytes.length);
+    }
+    this.used += bytes.copy(this.chunk, this.used);
+  }
+
+  private async flush(): Promise<void> {
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    try {
+      await this.file.write(full);
+    } catch (error) {
+      throw this.describe(error);
+    }
+  }
+
+  /** Closes the array and publishes the file; returns how many elements it holds. */
+  async publish(): Promise<number> {
+    await this.put(Buffer.from(this.count === 0 ? "[\n]\n" : "\n]\n"));
+    await this.flush();
+    try {
+      await this.file.publish();
+    } catch (error) {
+      throw this.describe(error);
+    }
+    return this.count;
+  }
+
+  discard(): Promise<void> {
+    return this.file.discard();
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * Downloads of a job's shards, started in shard order with at most `limit` shards held at once (downloading, or
+ * downloaded and not yet released by the reader), so that spill files on disk and their places in memory stay
+ * bounded whatever the job's size. A shard the reader asks for is always started, even past the limit, so that a
+ * reader who needs several shards at once (requests of several models interleaved) is never left waiting.
+ */
+export class ShardDownloads<T> {
+  private readonly started = new Map<number, Promise<T>>();
+  private next = 0;
+  private held = 0;
+  private wanted = -1;
+  private failure: unknown;
+
+  constructor(
+    private readonly count: number,
+    private readonly limit: number,
+    private readonly download: (index: number) => Promise<T>,
+  ) {}
+
+  /** The first failure of any download so far, to stop at once rather than when the reader reaches it. */
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** Starts downloading up to the limit. */
+  start(): void {
+    this.fill();
+  }
+
+  /** The shard's download, started now if it was not. */
+  get(index: number): Promise<T> {
+    if (index >= this.count) throw new RangeError(`no shard ${index}`);
+    this.wanted = Math.max(this.wanted, index);
+    this.fill();
+    return this.started.get(index) as Promise<T>;
+  }
+
+  /** The reader is done with the shard: its place goes to the next one. */
+  release(index: number): void {
+    if (!this.started.has(index)) return;
+    this.held -= 1;
+    this.fill();
+  }
+
+  /** The downloads started so far, settled (for cleaning up what they left). */
+  async settled(): Promise<PromiseSettledResult<T>[]> {
+    return Promise.allSettled([...this.started.values()]);
+  }
+
+  private fill(): void {
+    while (this.next < this.count && (this.held < this.limit || this.next <= this.wanted)) {
+      const index = this.next;
+      this.next += 1;
+      this.held += 1;
+      const download = this.download(index);
+      // Failures are kept for the reader (failed, get) rather than reported as unhandled.
+      download.catch((error: unknown) => {
+        this.failure ??= error;
+      });
+      this.started.set(index, download);
+    }
+  }
+}
