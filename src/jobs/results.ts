@@ -6,9 +6,9 @@ import type { ParsedResult, ProviderAdapter, ProviderBatch } from "../providers/
 import type { ResolvedFormat } from "../requests/format.js";
 import { OutputChecker } from "../requests/output.js";
 import type { BatchResult, ResultStatus } from "../types.js";
-import { LineWriter } from "../util/line-writer.js";
+import { ChunkWriter } from "../util/chunk-writer.js";
 import { readLines } from "../util/lines.js";
-import { redactSecrets } from "../util/secrets.js";
+import { hasSecrets, redactSecrets } from "../util/secrets.js";
 import type { ShardRecord } from "../workspace/job-record.js";
 import { FORMATS_FILE, shardFormatsFile, shardIdsFile, shardSpillFile } from "./plan.js";
 
@@ -102,18 +102,51 @@ export async function readShardFormats(
 const RAW_KEY = Buffer.from(',"raw":');
 
 /**
- * A result as stored: one JSON object on one line, `raw` (the provider's record, most of the bytes) always last.
- * `head` is the byte length of the line before `,"raw":`, or -1 when there is no raw record; every configured API
- * key is redacted from it.
+ * A result's stored JSON in two parts: its other fields (an object) and its raw record, which goes last so that
+ * a reader can leave it unparsed (see resultFromLine). `rawText` is the raw record as the provider sent it, stored
+ * as it is rather than serialised again. Every configured API key is redacted from both.
  */
-export function serialiseResult(result: BatchResult): { line: string; head: number } {
-  const { raw, ...fields } = result;
-  const head = redactSecrets(JSON.stringify(fields));
-  if (raw === undefined) return { line: head, head: -1 };
-  return {
-    line: `${head.slice(0, -1)},"raw":${redactSecrets(JSON.stringify(raw))}}`,
-    head: Buffer.byteLength(head) - 1,
-  };
+export function resultParts(
+  result: BatchResult,
+  rawText?: string,
+): { fields: string; raw: string | undefined } {
+  const raw = result.raw;
+  // Serialised without raw (JSON leaves out undefined properties), whatever the key order.
+  (result as { raw: unknown }).raw = undefined;
+  let fields: string;
+  try {
+    fields = JSON.stringify(result);
+  } finally {
+    result.raw = raw;
+  }
+  if (raw === undefined) return { fields: redactSecrets(fields), raw: undefined };
+  // A key written with \u escapes would pass the redaction unseen: such a record is serialised again.
+  const text =
+    rawText === undefined || (hasSecrets() && rawText.includes("\\u")) ? JSON.stringify(raw) : rawText;
+  return { fields: redactSecrets(fields), raw: redactSecrets(text) };
+}
+
+/**
+ * A result as one stored line: JSON with `raw` last. `head` is the byte length of the line before `,"raw":`, or
+ * -1 when there is no raw record.
+ */
+export function serialiseResult(result: BatchResult, rawText?: string): { line: string; head: number } {
+  const { fields, raw } = resultParts(result, rawText);
+  if (raw === undefined) return { line: fields, head: -1 };
+  return { line: `${fields.slice(0, -1)},"raw":${raw}}`, head: Buffer.byteLength(fields) - 1 };
+}
+
+/** Appends a result as a stored line (see serialiseResult); returns its bytes (newline included) and head. */
+function writeResult(
+  writer: ChunkWriter,
+  result: BatchResult,
+  rawText: string | undefined,
+): { bytes: number; head: number } {
+  const { fields, raw } = resultParts(result, rawText);
+  if (raw === undefined) return { bytes: writer.line(fields), head: -1 };
+  const head = writer.text(fields.slice(0, -1));
+  const bytes = head + writer.bytes(RAW_KEY) + writer.text(raw) + writer.text("}\n");
+  return { bytes, head };
 }
 
 /**
@@ -240,14 +273,13 @@ export async function spillShardResults(options: {
   const checker = expected ? new OutputChecker() : null;
   const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
   const spill = new ShardSpill(join(jobDir, shardSpillFile(shard.index)), ids.length);
-  const writer = new BatchedLineWriter(spill.path);
-  const place = async (position: number, result: BatchResult) => {
-    const { line, head } = serialiseResult(result);
+  const writer = new ChunkWriter(spill.path);
+  const place = (position: number, result: BatchResult, rawText?: string) => {
     spill.offsets[position] = writer.bytesWritten;
-    spill.lengths[position] = Buffer.byteLength(line) + 1;
+    const { bytes, head } = writeResult(writer, result, rawText);
+    spill.lengths[position] = bytes;
     spill.heads[position] = head;
     if (result.status === "succeeded") spill.succeeded += 1;
-    await writer.write(line);
   };
   try {
     if (shard.provider_batch_id) {
@@ -258,53 +290,20 @@ export async function spillShardResults(options: {
         if (position === undefined || spill.has(position)) continue;
         const format = expected?.formatOf(position);
         const result = toResult(parsed);
-        await place(position, format && checker ? checker.check(result, format) : result);
+        place(position, format && checker ? checker.check(result, format) : result, parsed.rawText);
       }
     }
     positions.clear();
     for (let position = 0; position < ids.length && !stopped(); position += 1) {
-      if (!spill.has(position))
-        await place(position, missingResult(ids[position] as string, shard, position));
+      if (!spill.has(position)) place(position, missingResult(ids[position] as string, shard, position));
     }
-    await writer.close();
+    writer.close();
   } catch (error) {
-    await writer.close().catch(() => {});
+    writer.destroy();
     await spill.remove();
     throw error;
   }
   return spill;
-}
-
-/** Appends lines to a file in writes of about 64 KB, counting the bytes written. */
-class BatchedLineWriter {
-  private readonly writer: LineWriter;
-  private pending: string[] = [];
-  private pendingLength = 0;
-  bytesWritten = 0;
-
-  constructor(path: string) {
-    this.writer = new LineWriter(path);
-  }
-
-  async write(line: string): Promise<void> {
-    this.pending.push(line);
-    this.pendingLength += line.length;
-    this.bytesWritten += Buffer.byteLength(line) + 1;
-    if (this.pendingLength >= 64 * 1024) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const text = this.pending.join("\n");
-    this.pending = [];
-    this.pendingLength = 0;
-    await this.writer.write(text);
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await this.writer.close();
-  }
 }
 
 /** Results in the provider's own order, for jobs that have no stored request list (written by the Python Relay). */

@@ -65,7 +65,7 @@ export class Retrieval {
         for await (const result of unorderedResults(this.adapter, record.shards)) {
           const { line, head } = serialiseResult(result);
           const bytes = Buffer.from(line);
-          await writer.append(bytes);
+          writer.append(bytes);
           yield resultFromLine(bytes, head);
         }
         await writer.publish();
@@ -111,7 +111,7 @@ export class Retrieval {
         taken[index] = position + 1;
         const line = spill.line(position);
         const result = resultFromLine(line, spill.heads[position] as number);
-        await writer.append(line);
+        writer.append(line);
         if (position + 1 === spill.nRequests) {
           const shard = record.shards[index] as ShardRecord;
           shard.completed_requests = spill.succeeded;

@@ -76,6 +76,11 @@ export interface BatchFiles {
 export interface ParsedResult {
   customId: string;
   result: Omit<BatchResult, "id">;
+  /**
+   * The raw record exactly as the provider sent it (one JSON value), when the adapter has it: stored as it is
+   * rather than serialised again from `result.raw`.
+   */
+  rawText?: string;
 }
 
 export interface EncodeOptions {

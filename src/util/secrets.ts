@@ -14,6 +14,11 @@ export function rememberSecret(secret: string | undefined): void {
   if (typeof secret === "string" && secret.trim().length >= MIN_REDACTED_LENGTH) secrets.add(secret.trim());
 }
 
+/** Whether any key is remembered (nothing to redact otherwise). */
+export function hasSecrets(): boolean {
+  return secrets.size > 0;
+}
+
 /** The text with every remembered key replaced. */
 export function redactSecrets(text: string): string {
   let redacted = text;

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
+import { fdatasync, fsync } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { ChunkWriter } from "../util/chunk-writer.js";
 
 /**
  * Where a file is written before it is renamed into place: beside it (the rename stays on one file system), under
@@ -42,69 +45,62 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
 /** While a large file is written, it is flushed to disk in the background every this many bytes. */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 
+const fdatasyncAsync = promisify(fdatasync);
+const fsyncAsync = promisify(fsync);
+
 /**
- * A file written in appended chunks into a temporary file beside it (see temporaryPathFor), then published by a
- * rename once complete and on disk (fsynced), so that readers see the old content or the new, never a part; or
- * discarded. One write goes to the disk at a time, in the background; every 64 MB the file is also flushed to disk
- * in the background, so that publishing a large file does not wait for all of it at the end.
+ * A file written by appending (through a ChunkWriter) into a temporary file beside it (see temporaryPathFor),
+ * then published by a rename once complete and on disk (fsynced), so that readers see the old content or the new,
+ * never a part; or discarded. Every 64 MB written, the file is flushed to disk in the background, so that
+ * publishing a large file does not wait for all of it at the end.
  */
 export class AtomicFileWriter {
-  private pending: Promise<void> = Promise.resolve();
   private syncing: Promise<void> | null = null;
   private failure: unknown;
   private unsynced = 0;
-  private closed = false;
+  private readonly writer: ChunkWriter;
 
   private constructor(
     readonly path: string,
     private readonly temporary: string,
-    private readonly handle: FileHandle,
-  ) {}
+  ) {
+    this.writer = new ChunkWriter(temporary, (chunk) => this.written(chunk.length));
+  }
 
   static async open(path: string): Promise<AtomicFileWriter> {
     await mkdir(dirname(path), { recursive: true });
-    const temporary = temporaryPathFor(path);
-    return new AtomicFileWriter(path, temporary, await open(temporary, "w", 0o600));
+    return new AtomicFileWriter(path, temporaryPathFor(path));
   }
 
-  /** Appends a chunk, which the writer owns from now on (it must not be changed). Waits for the previous write. */
-  async write(chunk: Buffer): Promise<void> {
-    await this.pending;
+  /** Appends bytes (copied at once). */
+  bytes(bytes: Buffer): void {
     if (this.failure !== undefined) throw this.failure;
-    this.pending = this.writeAll(chunk).catch((error: unknown) => {
-      this.failure ??= error;
-    });
+    this.writer.bytes(bytes);
   }
 
-  private async writeAll(chunk: Buffer): Promise<void> {
-    let written = 0;
-    while (written < chunk.length) {
-      written += (await this.handle.write(chunk, written, chunk.length - written)).bytesWritten;
-    }
-    this.unsynced += chunk.length;
-    if (this.unsynced >= SYNC_EVERY_BYTES && this.syncing === null) {
-      this.unsynced = 0;
-      this.syncing = this.handle.datasync().then(
-        () => {
-          this.syncing = null;
-        },
-        (error: unknown) => {
-          this.syncing = null;
-          this.failure ??= error;
-        },
-      );
-    }
+  private written(bytes: number): void {
+    this.unsynced += bytes;
+    if (this.unsynced < SYNC_EVERY_BYTES || this.syncing !== null) return;
+    this.unsynced = 0;
+    this.syncing = fdatasyncAsync(this.writer.fd).then(
+      () => {
+        this.syncing = null;
+      },
+      (error: unknown) => {
+        this.syncing = null;
+        this.failure ??= error;
+      },
+    );
   }
 
-  /** Waits for every write, flushes the file to disk and renames it into place. */
+  /** Writes what is buffered, flushes the file to disk and renames it into place. */
   async publish(): Promise<void> {
     try {
-      await this.pending;
+      this.writer.flush();
       await this.syncing;
       if (this.failure !== undefined) throw this.failure;
-      await this.handle.sync();
-      this.closed = true;
-      await this.handle.close();
+      await fsyncAsync(this.writer.fd);
+      this.writer.close();
       await rename(this.temporary, this.path);
     } catch (error) {
       await this.discard();
@@ -114,12 +110,8 @@ export class AtomicFileWriter {
 
   /** Abandons the file: nothing is published and the temporary file is removed. */
   async discard(): Promise<void> {
-    await this.pending;
     await this.syncing;
-    if (!this.closed) {
-      this.closed = true;
-      await this.handle.close().catch(() => {});
-    }
+    this.writer.destroy();
     await rm(this.temporary, { force: true });
   }
 }

@@ -317,18 +317,14 @@ export class Workspace {
   }
 }
 
-const CHUNK_BYTES = 256 * 1024;
 const OPENING = Buffer.from("[\n");
 const SEPARATOR = Buffer.from(",\n");
 
 /**
- * A results file being written: a JSON array, one serialised element per line, in writes of about 256 KB. Every
- * configured API key is redacted from the elements. Nothing is visible until `publish`; `discard` leaves the old
- * file (if any) as it was.
+ * A results file being written: a JSON array, one serialised element per line. Every configured API key is
+ * redacted from the elements. Nothing is visible until `publish`; `discard` leaves the old file (if any) as it was.
  */
 export class ResultsWriter {
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  private used = 0;
   count = 0;
 
   constructor(
@@ -337,36 +333,20 @@ export class ResultsWriter {
   ) {}
 
   /** Appends one element (its JSON); a Buffer is copied at once, so the caller may reuse it. */
-  async append(element: string | Buffer): Promise<void> {
-    await this.put(this.count === 0 ? OPENING : SEPARATOR);
-    await this.put(redactBytes(typeof element === "string" ? Buffer.from(element) : element));
-    this.count += 1;
-  }
-
-  private async put(bytes: Buffer): Promise<void> {
-    if (this.used + bytes.length > this.chunk.length) {
-      if (this.used > 0) await this.flush();
-      if (bytes.length > this.chunk.length) this.chunk = Buffer.allocUnsafe(bytes.length);
-    }
-    this.used += bytes.copy(this.chunk, this.used);
-  }
-
-  private async flush(): Promise<void> {
-    const full = this.chunk.subarray(0, this.used);
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.used = 0;
+  append(element: string | Buffer): void {
     try {
-      await this.file.write(full);
+      this.file.bytes(this.count === 0 ? OPENING : SEPARATOR);
+      this.file.bytes(redactBytes(typeof element === "string" ? Buffer.from(element) : element));
     } catch (error) {
       throw this.describe(error);
     }
+    this.count += 1;
   }
 
   /** Closes the array and publishes the file; returns how many elements it holds. */
   async publish(): Promise<number> {
-    await this.put(Buffer.from(this.count === 0 ? "[\n]\n" : "\n]\n"));
-    await this.flush();
     try {
+      this.file.bytes(Buffer.from(this.count === 0 ? "[\n]\n" : "\n]\n"));
       await this.file.publish();
     } catch (error) {
       throw this.describe(error);

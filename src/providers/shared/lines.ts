@@ -1,20 +1,18 @@
 import { createHash } from "node:crypto";
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { CompactStringSet } from "../../jobs/id-set.js";
+import { streamLines } from "../../util/lines.js";
 
 /** Non-empty lines of a streamed HTTP body (a web ReadableStream), without holding the body in memory. */
 export async function* linesOf(body: ReadableStream<Uint8Array> | Readable | null): AsyncGenerator<string> {
   if (!body) return;
   const input =
     body instanceof Readable ? body : Readable.fromWeb(body as import("node:stream/web").ReadableStream);
-  const reader = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {
-    for await (const line of reader) {
+    for await (const line of streamLines(input)) {
       if (line.trim() !== "") yield line;
     }
   } finally {
-    reader.close();
     input.destroy();
   }
 }

@@ -222,11 +222,16 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
             throw toProviderError(this.name, `downloading file ${fileId}`, error);
           }
         },
-        { parse: (line) => JSON.parse(line) as unknown, idOf: customIdOf },
+        {
+          parse: (line) => ({ record: JSON.parse(line) as unknown, text: line }),
+          idOf: (line) => customIdOf(line.record),
+        },
       );
-      for await (const record of records) {
-        const parsed = this.parseRecord(record);
-        if (parsed) yield parsed;
+      for await (const line of records) {
+        const parsed = this.parseRecord(line.record);
+        if (!parsed) continue;
+        parsed.rawText = line.text;
+        yield parsed;
       }
     }
   }
