@@ -61,6 +61,18 @@ export class JobExistsError extends RelayError {
   }
 }
 
+/** A job whose submission stopped while its requests were being written: only the same requests can finish it. */
+export class SubmissionInterruptedError extends RelayError {
+  constructor(jobId: string) {
+    super(
+      "submission_interrupted",
+      `Job "${jobId}" was interrupted while its requests were being written, so no batch of it was created. ` +
+        "Submit the same requests again under the same job ID to carry it on (what was uploaded is kept), or " +
+        `cancel it (cancelBatch("${jobId}"), \`relay cancel ${jobId}\`).`,
+    );
+  }
+}
+
 export class JobNotFinishedError extends RelayError {
   readonly status: string;
   constructor(jobId: string, status: string) {

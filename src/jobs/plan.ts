@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TokenCounters } from "../cost/tokenizer.js";
@@ -10,7 +10,7 @@ import { assertSupported, featuresOf } from "../requests/features.js";
 import { type ResolvedFormat, resolveResponseFormat } from "../requests/format.js";
 import { validateEmbeddingRequest } from "../requests/validate.js";
 import type { BatchRequest, EmbeddingRequest } from "../types.js";
-import { LineWriter } from "../util/line-writer.js";
+import { ChunkWriter } from "../util/chunk-writer.js";
 import { CompactStringSet } from "./id-set.js";
 import { countPromptTokens } from "./tokens.js";
 import { checkEncodedSize, describeRequest, validateRequest, validateRequestId } from "./validate.js";
@@ -22,6 +22,8 @@ export interface PlannedShard {
   bytes: number;
   /** Estimated prompt tokens (see estimatePromptTokens). */
   tokens: number;
+  /** SHA-256 of the shard file: two shards of the same digest hold the same requests in the same order. */
+  digest: string;
 }
 
 /** File names inside a job's private directory. */
@@ -36,12 +38,24 @@ export const FORMATS_FILE = "formats.json";
 /** One line per request of a shard, in shard order: the index of its format in FORMATS_FILE, or -1. */
 export const shardFormatsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.formats`;
 
-interface OpenShard extends PlannedShard {
-  lines: LineWriter;
-  ids: LineWriter;
+interface OpenShard extends Omit<PlannedShard, "digest"> {
+  lines: ChunkWriter;
+  hash: Hash;
+  ids: ChunkWriter;
   /** Opened once the job has a request with a format. */
-  formats: LineWriter | null;
+  formats: ChunkWriter | null;
 }
+
+/** The digest of a job's requests from what planShards wrote: each shard's digest and the order file's. */
+function jobDigest(shards: readonly PlannedShard[], orderDigest: string): string {
+  const hash = createHash("sha256").update("relay-shards-2\n");
+  for (const shard of shards)
+    hash.update(`${shard.index}\t${shard.nRequests}\t${shard.bytes}\t${shard.digest}\n`);
+  return hash.update(`order\t${orderDigest}\n`).digest("hex");
+}
+
+/** Write buffers of the small per-request files (IDs, formats), many of which may be open at once. */
+const SMALL_CHUNK = 16 * 1024;
 
 /** A request as it goes into a shard file: already validated and encoded for the provider. */
 export interface EncodedRequest {
@@ -125,7 +139,10 @@ export async function* encodeRequests(
 /**
  * Writes encoded requests into shard files that respect the provider's limits (requests and bytes per batch, one
  * model per batch where required, and an enqueued-token budget), rejecting duplicate IDs. Streams: memory does
- * not grow with the number of requests beyond the set of IDs used to reject duplicates.
+ * not grow with the number of requests beyond the set of IDs used to reject duplicates. Each shard closed while
+ * requests still come is handed to `onShard` once its files are closed, in shard order (with several models open
+ * at once, a shard closed before an earlier one waits for it; shards closed when the requests end are only
+ * returned); the planner waits for `onShard`, which may move the shard's files elsewhere.
  */
 export async function planShards(options: {
   requests: AsyncIterable<EncodedRequest>;
@@ -137,33 +154,62 @@ export async function planShards(options: {
   /** The largest job accepted, in requests and in encoded bytes: past it the input is refused (job_too_large). */
   maxRequestsPerJob?: number;
   maxBytesPerJob?: number;
-}): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string }> {
+  onShard?: (shard: PlannedShard) => Promise<void>;
+  /**
+   * Also compute the digest earlier versions of Relay recorded (of every line with its shard), to recognise the
+   * requests of an interrupted job they submitted.
+   */
+  legacyDigest?: boolean;
+}): Promise<{ shards: PlannedShard[]; nRequests: number; digest: string; legacyDigest?: string }> {
   const { directory, limits } = options;
   await mkdir(directory, { recursive: true });
-  const order = new LineWriter(join(directory, ORDER_FILE));
+  const orderHash = createHash("sha256");
+  const order = new ChunkWriter(join(directory, ORDER_FILE), (chunk) => orderHash.update(chunk));
   const shards: PlannedShard[] = [];
   const open = new Map<string, OpenShard>();
-  const writers: LineWriter[] = [order];
+  const writers: ChunkWriter[] = [order];
   const seenIds = new CompactStringSet();
-  const digest = createHash("sha256");
+  const legacy = options.legacyDigest ? createHash("sha256") : null;
   // Formats by their JSON, so that a schema shared by every request is stored once.
   const formats = new Map<string, number>();
   const maxRequests = options.maxRequestsPerJob ?? Number.POSITIVE_INFINITY;
   const maxBytes = options.maxBytesPerJob ?? Number.POSITIVE_INFINITY;
+  const closed = new Map<number, PlannedShard>();
+  let announced = 0;
   let position = 0;
   let totalBytes = 0;
 
-  const closeShard = async (key: string) => {
+  /** Closes a shard; one closed while requests still come is handed to onShard (once those before it are). */
+  const closeShard = async (key: string, announce: boolean) => {
     const shard = open.get(key);
     if (!shard) return;
     open.delete(key);
-    await Promise.all([shard.lines.close(), shard.ids.close(), shard.formats?.close()]);
+    shard.lines.close();
+    shard.ids.close();
+    shard.formats?.close();
+    const { index, model, nRequests, bytes, tokens } = shard;
+    const planned: PlannedShard = {
+      index,
+      model,
+      nRequests,
+      bytes,
+      tokens,
+      digest: shard.hash.digest("hex"),
+    };
+    shards[index] = planned;
+    closed.set(index, planned);
+    if (!announce) return;
+    for (let next = closed.get(announced); next; next = closed.get(announced)) {
+      closed.delete(announced);
+      announced += 1;
+      await options.onShard?.(next);
+    }
   };
   /** A shard's formats file, opened with "-1" for the requests it already holds. */
-  const openFormats = async (shard: OpenShard) => {
-    const writer = new LineWriter(join(directory, shardFormatsFile(shard.index)));
+  const openFormats = (shard: OpenShard) => {
+    const writer = new ChunkWriter(join(directory, shardFormatsFile(shard.index)), undefined, SMALL_CHUNK);
     writers.push(writer);
-    for (let held = 0; held < shard.nRequests; held += 1) await writer.write("-1");
+    for (let held = 0; held < shard.nRequests; held += 1) writer.line("-1");
     shard.formats = writer;
   };
 
@@ -200,13 +246,14 @@ export async function planShards(options: {
           shard.bytes + bytes > limits.maxBytesPerBatch ||
           shard.tokens + tokens > maxTokens)
       ) {
-        await closeShard(key);
+        await closeShard(key, true);
         shard = undefined;
       }
       if (!shard) {
         const index = shards.length;
-        const lines = new LineWriter(join(directory, shardFile(index)));
-        const ids = new LineWriter(join(directory, shardIdsFile(index)));
+        const hash = createHash("sha256");
+        const lines = new ChunkWriter(join(directory, shardFile(index)), (chunk) => hash.update(chunk));
+        const ids = new ChunkWriter(join(directory, shardIdsFile(index)), undefined, SMALL_CHUNK);
         writers.push(lines, ids);
         shard = {
           index,
@@ -215,19 +262,20 @@ export async function planShards(options: {
           bytes: 0,
           tokens: 0,
           lines,
+          hash,
           ids,
           formats: null,
         };
-        shards.push(shard);
+        shards.push(undefined as unknown as PlannedShard);
         open.set(key, shard);
       }
       if (request.format && formats.size === 0) {
         // The job's first format: every open shard keeps a formats file from now on (shards closed already hold
         // none, and a missing file means no format).
         formats.set(JSON.stringify(request.format), 0);
-        for (const other of open.values()) if (!other.formats) await openFormats(other);
+        for (const other of open.values()) if (!other.formats) openFormats(other);
       }
-      if (formats.size > 0 && !shard.formats) await openFormats(shard);
+      if (formats.size > 0 && !shard.formats) openFormats(shard);
       if (shard.formats) {
         let formatIndex = -1;
         if (request.format) {
@@ -235,19 +283,19 @@ export async function planShards(options: {
           formatIndex = formats.get(key) ?? formats.size;
           formats.set(key, formatIndex);
         }
-        await shard.formats.write(String(formatIndex));
+        shard.formats.line(String(formatIndex));
       }
-      digest.update(`${shard.index}\t${line}\n`);
-      await shard.lines.write(line);
-      await shard.ids.write(request.id);
-      await order.write(String(shard.index));
+      legacy?.update(`${shard.index}\t${line}\n`);
+      shard.lines.line(line);
+      shard.ids.line(request.id);
+      order.line(String(shard.index));
       shard.nRequests += 1;
       shard.bytes += bytes;
       shard.tokens += tokens;
       position += 1;
     }
-    for (const key of [...open.keys()]) await closeShard(key);
-    await order.close();
+    for (const key of [...open.keys()]) await closeShard(key, false);
+    order.close();
     if (formats.size > 0) {
       const list = [...formats.keys()].map((key) => JSON.parse(key) as ResolvedFormat);
       await writeFile(join(directory, FORMATS_FILE), `${JSON.stringify(list)}\n`, { mode: 0o600 });
@@ -259,14 +307,9 @@ export async function planShards(options: {
   if (position === 0)
     throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");
   return {
-    shards: shards.map(({ index, model, nRequests, bytes, tokens }) => ({
-      index,
-      model,
-      nRequests,
-      bytes,
-      tokens,
-    })),
+    shards,
     nRequests: position,
-    digest: digest.digest("hex"),
+    digest: jobDigest(shards, orderHash.digest("hex")),
+    ...(legacy ? { legacyDigest: legacy.digest("hex") } : {}),
   };
 }

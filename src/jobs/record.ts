@@ -65,6 +65,7 @@ function readShard(value: unknown, position: number, path: string): ShardRecord 
   for (const field of ["completed_requests", "failed_requests", "bytes", "estimated_tokens", "attempt"]) {
     if (shard[field] !== undefined && !isCount(shard[field])) fail(field, "a count");
   }
+  if (shard.digest !== undefined && typeof shard.digest !== "string") fail("digest", "a string");
   for (const field of [
     "model",
     "input_file_id",
@@ -134,6 +135,8 @@ export function parseJobRecord(
       if (typeof raw[field] !== "string") throw new CorruptWorkspaceError(path, `${field} must be a string`);
     }
     if (!isCount(raw.n_requests)) throw new CorruptWorkspaceError(path, "n_requests must be a count");
+    if (raw.requests_written !== undefined && typeof raw.requests_written !== "boolean")
+      throw new CorruptWorkspaceError(path, "requests_written must be true or false");
     const shards = raw.shards.map((shard, position) => readShard(shard, position, path));
     return { ...(raw as unknown as JobRecord), shards };
   }
@@ -178,13 +181,30 @@ export function parseJobRecord(
   };
 }
 
-/** The record of a job just planned: every shard waiting to be sent. */
+/** A shard just planned, waiting to be sent. */
+export function plannedShardRecord(shard: PlannedShard, now = nowIso()): ShardRecord {
+  return newShardRecord({
+    index: shard.index,
+    model: shard.model,
+    n_requests: shard.nRequests,
+    bytes: shard.bytes,
+    estimated_tokens: shard.tokens,
+    digest: shard.digest,
+    updated_at: now,
+  });
+}
+
+/**
+ * The record of a job just planned: every shard waiting to be sent. With `written: false`, the record of a job
+ * whose requests are still being written (`plan` holds the shards closed so far; see Submission).
+ */
 export function newJobRecord(options: {
   jobId: string;
   provider: ProviderName;
   description: string;
   endpoint: string | null;
   plan: { shards: readonly PlannedShard[]; nRequests: number; digest: string };
+  written?: boolean;
   parentJobId?: string | undefined;
   estimatedCost?: StoredCostEstimate | null;
   kind?: RequestKind;
@@ -204,6 +224,7 @@ export function newJobRecord(options: {
     provider_status: "",
     submission_id: randomBytes(8).toString("hex"),
     requests_digest: options.plan.digest,
+    requests_written: options.written ?? true,
     endpoint: options.endpoint,
     kind: options.kind ?? "chat",
     created_at: now,
@@ -212,16 +233,7 @@ export function newJobRecord(options: {
     parent_job_id: options.parentJobId ?? null,
     retry_job_ids: [],
     estimated_cost: options.estimatedCost ?? null,
-    shards: options.plan.shards.map((shard) =>
-      newShardRecord({
-        index: shard.index,
-        model: shard.model,
-        n_requests: shard.nRequests,
-        bytes: shard.bytes,
-        estimated_tokens: shard.tokens,
-        updated_at: now,
-      }),
-    ),
+    shards: options.plan.shards.map((shard) => plannedShardRecord(shard, now)),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   unorderedResults,
 } from "./results.js";
 import type { JobStore } from "./store.js";
-import { checkedResults, checkOrderFile, shardOrder } from "./verify.js";
+import { checkedResults, checkOrderFile, requestOrder } from "./verify.js";
 
 const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
 
@@ -100,7 +100,7 @@ export class Retrieval {
     const taken = new Uint32Array(record.shards.length);
     downloads.start();
     try {
-      for await (const index of shardOrder(orderPath)) {
+      for await (const index of requestOrder(orderPath, record)) {
         if (downloads.failed !== undefined) throw downloads.failed;
         let spill = spills[index];
         if (!spill) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DEFAULT_ESTIMATED_OUTPUT_TOKENS } from "../cost/estimate.js";
 import { type CostReport, CostTally } from "../cost/tally.js";
 import { TokenCounters } from "../cost/tokenizer.js";
-import { JobExistsError } from "../errors.js";
+import { JobExistsError, SubmissionInterruptedError } from "../errors.js";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter, ProviderBatch } from "../providers/types.js";
 import {
@@ -17,6 +17,7 @@ import {
 import type { JobRecord, ShardRecord, StoredCostEstimate } from "../workspace/job-record.js";
 import { workspaceError } from "../workspace/workspace.js";
 import { admitShards, enqueuedTokens } from "./budget.js";
+import { ShardIntake } from "./intake.js";
 import {
   type EncodedRequest,
   encodeEmbeddingRequests,
@@ -81,6 +82,9 @@ function storedEstimate(report: CostReport): StoredCostEstimate {
 }
 
 const isOpen = (shard: ShardRecord) => shard.state !== "created" && shard.state !== "create_failed";
+const isUndigested = (shard: ShardRecord) => shard.digest === undefined;
+/** A job whose requests were still being written when its submission stopped, and not cancelled since. */
+const isBeingWritten = (record: JobRecord) => record.requests_written === false && !isFinished(record.status);
 
 /**
  * A job on its way to the provider and back: each shard sent until its batch exists, then watched until it has
@@ -100,8 +104,10 @@ export class Submission {
   }
 
   /**
-   * Validates and plans a new job into a staging directory (bad input changes nothing stored), stores its record,
-   * then sends its shards. The same requests again under the ID of an interrupted submission resume it.
+   * Validates and plans a new job, stores its record, and sends its shards: each shard is recorded and uploaded
+   * as soon as it is written, while the next ones are; batches are created once every request is written and
+   * valid (see intake.ts for the steps and what a crash leaves). Bad input changes nothing stored. The same requests
+   * again under the ID of an interrupted submission carry it on.
    */
   static async start(
     store: JobStore,
@@ -123,7 +129,6 @@ export class Submission {
       await workspace.removeStaleStaging(job.jobId);
       const jobDir = workspace.jobDir(job.jobId);
       const staging = await workspace.stagingDir(job.jobId);
-      let plan: Awaited<ReturnType<typeof planShards>>;
       const budget = settings.budget(adapter);
       const limits = settings.limits(adapter);
       let encoded: AsyncIterable<EncodedRequest>;
@@ -142,6 +147,54 @@ export class Submission {
           tally,
         );
       }
+      const kind = job.kind ?? ("embeddings" in job ? "embeddings" : "chat");
+      const newRecord = (
+        plan: { shards: readonly PlannedShard[]; nRequests: number; digest: string },
+        written: boolean,
+      ) =>
+        newJobRecord({
+          jobId: job.jobId,
+          provider: job.provider,
+          description: job.description,
+          endpoint: job.endpoint,
+          plan,
+          parentJobId: job.parentJobId,
+          kind,
+          estimatedCost: null,
+          written,
+        });
+      // Shards go to the provider while the rest are written unless a stored job must stay whole until the new
+      // requests are known (one to replace, or one whose requests were all written: compared by digest at the end).
+      const writing =
+        existing !== null &&
+        !isFinished(existing.status) &&
+        existing.requests_written === false &&
+        existing.provider === job.provider;
+      const intake =
+        !existing || writing
+          ? new ShardIntake(
+              existing
+                ? { kind: "resume", handle: store.handle(existing) }
+                : {
+                    kind: "new",
+                    record: (first) =>
+                      newRecord({ shards: [first], nRequests: first.nRequests, digest: "" }, false),
+                    handle: (record) => store.handle(record),
+                  },
+              workspace,
+              adapter,
+              staging,
+              jobDir,
+              settings.submitConcurrency,
+            )
+          : null;
+      if (intake && !existing) {
+        // Without a record, files under the job's directory are leftovers of a submission that died before storing
+        // it.
+        await workspace.removeResults(job.jobId);
+        await workspace.removeJobFiles(job.jobId);
+      }
+      let plan: Awaited<ReturnType<typeof planShards>>;
       try {
         plan = await planShards({
           requests: encoded,
@@ -150,16 +203,40 @@ export class Submission {
           directory: staging,
           maxRequestsPerJob: settings.maxRequestsPerJob,
           maxBytesPerJob: settings.maxBytesPerJob,
+          ...(intake ? { onShard: intake.take } : {}),
+          // An interrupted job of an earlier version was recorded with the digest of that version.
+          legacyDigest: Boolean(
+            existing && !isFinished(existing.status) && existing.shards.every(isUndigested),
+          ),
         });
       } catch (error) {
+        await intake?.abandon(job.jobId).catch(() => {});
         await workspace.removeStaleStaging(job.jobId);
         throw workspaceError(error, `write the requests of job "${job.jobId}"`);
+      }
+
+      if (intake) {
+        let handle: JobHandle;
+        try {
+          handle = await intake.complete(plan, {
+            estimated_cost: tally ? storedEstimate(tally.report()) : null,
+          });
+        } catch (error) {
+          await intake.abandon(job.jobId).catch(() => {});
+          throw workspaceError(error, `write the requests of job "${job.jobId}"`);
+        } finally {
+          await workspace.removeStaleStaging(job.jobId);
+        }
+        const submission = new Submission(handle, adapter, store, settings);
+        await submission.advance((index) => intake.uploaded(index));
+        return submission.record;
       }
 
       if (existing && !isFinished(existing.status)) {
         await workspace.removeStaleStaging(job.jobId);
         const interrupted = existing.shards.some(isOpen);
-        if (interrupted && existing.provider === job.provider && existing.requests_digest === plan.digest) {
+        const digest = existing.shards.every(isUndigested) ? plan.legacyDigest : plan.digest;
+        if (interrupted && existing.provider === job.provider && existing.requests_digest === digest) {
           // The same requests again after a crash: carry on with the stored submission.
           const resumed = new Submission(store.handle(existing), adapter, store, settings);
           await resumed.advance();
@@ -170,22 +247,14 @@ export class Submission {
             "Monitor it, cancel it, or choose another job ID.",
         );
       }
-      // Without a record, files under the job's directory are leftovers of a submission that died before storing it.
+      // A finished job replaced (overwrite): the new requests are all written and valid by now.
       await workspace.removeResults(job.jobId);
       await workspace.removeJobFiles(job.jobId);
       await rename(staging, jobDir);
       await workspace.removeStaleStaging(job.jobId);
 
-      const record = newJobRecord({
-        jobId: job.jobId,
-        provider: job.provider,
-        description: job.description,
-        endpoint: job.endpoint,
-        plan,
-        parentJobId: job.parentJobId,
-        kind: job.kind ?? ("embeddings" in job ? "embeddings" : "chat"),
-        estimatedCost: tally ? storedEstimate(tally.report()) : null,
-      });
+      const record = newRecord(plan, true);
+      record.estimated_cost = tally ? storedEstimate(tally.report()) : null;
       const submission = new Submission(store.handle(record), adapter, store, settings);
       await submission.job.save();
       await submission.advance();
@@ -238,8 +307,9 @@ export class Submission {
    * Sends every shard that is due. With an enqueued-token budget, shards that would take the workspace's running
    * batches past it wait for a later call (monitorBatch, waitForBatch, recover).
    */
-  async advance(): Promise<void> {
+  async advance(beforeShard?: (index: number) => Promise<void>): Promise<void> {
     const record = this.job.record;
+    if (isBeingWritten(record)) throw new SubmissionInterruptedError(record.job_id);
     let open = record.shards.filter(isOpen);
     const budget = this.settings.budget(this.adapter);
     if (budget && open.length > 0) {
@@ -247,9 +317,10 @@ export class Submission {
       open = admitShards(open, enqueuedTokens(records, this.adapter.name), budget);
     }
     const jobDir = this.store.workspace.jobDir(record.job_id);
-    await forEachLimited(open, this.settings.submitConcurrency, (shard) =>
-      advanceShard(this.job, this.adapter, shard.index, jobDir),
-    );
+    await forEachLimited(open, this.settings.submitConcurrency, async (shard) => {
+      await beforeShard?.(shard.index);
+      await advanceShard(this.job, this.adapter, shard.index, jobDir);
+    });
   }
 
   /**
@@ -258,6 +329,7 @@ export class Submission {
    */
   async refresh(): Promise<void> {
     const record = this.job.record;
+    if (isBeingWritten(record)) throw new SubmissionInterruptedError(record.job_id);
     const watched = record.shards.filter(
       (shard) => shard.state === "created" && shard.provider_batch_id !== null && !isFinished(shard.status),
     );

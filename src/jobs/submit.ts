@@ -239,6 +239,25 @@ async function createOnce(
 }
 
 /**
+ * Uploads a planned shard's file (inline providers upload nothing) and records it: planned → uploaded. The record
+ * says "planned" before the call; a crash before the answer is recorded leaves an unused file at the provider,
+ * never a batch, and the shard is uploaded again.
+ */
+export async function uploadShard(
+  handle: JobHandle,
+  adapter: ProviderAdapter,
+  index: number,
+  jobDir: string,
+): Promise<void> {
+  const shard = handle.shard(index);
+  if (shard.state !== "planned") return;
+  shard.input_file_id = await adapter.uploadShard(join(jobDir, shardFile(index)), tagsOf(handle, shard));
+  shard.state = "uploaded";
+  shard.updated_at = nowIso();
+  await handle.save();
+}
+
+/**
  * Moves one shard forward until its batch exists at the provider, recording each step before and after the
  * provider call, so that a crash at any point can be resumed without losing or duplicating a batch:
  * planned → (upload) → uploaded → creating → (create) → created, with "adding" (the batch is filled, one recorded
@@ -252,7 +271,6 @@ export async function advanceShard(
   jobDir: string,
 ): Promise<void> {
   const shard = handle.shard(index);
-  const tags = tagsOf(handle, shard);
   const shardPath = join(jobDir, shardFile(index));
 
   if (shard.state === "created" || shard.state === "create_failed") return;
@@ -269,12 +287,7 @@ export async function advanceShard(
     shard.state = shard.input_file_id !== null ? "uploaded" : "planned";
   }
 
-  if (shard.state === "planned") {
-    shard.input_file_id = await adapter.uploadShard(shardPath, tags);
-    shard.state = "uploaded";
-    shard.updated_at = nowIso();
-    await handle.save();
-  }
+  if (shard.state === "planned") await uploadShard(handle, adapter, index, jobDir);
 
   for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt += 1) {
     const outcome = await createOnce(handle, adapter, index, shardPath, attempt);

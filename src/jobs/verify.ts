@@ -126,8 +126,22 @@ export async function* checkedResults(
   }
 }
 
+/**
+ * Which shard holds each request, in request order: order.txt, or for a job whose requests were never all written
+ * (its submission was interrupted, then cancelled) the shards it recorded one after another.
+ */
+export async function* requestOrder(orderPath: string, record: JobRecord): AsyncGenerator<number> {
+  if (record.requests_written !== false) {
+    yield* shardOrder(orderPath);
+    return;
+  }
+  for (const shard of record.shards)
+    for (let taken = 0; taken < shard.n_requests; taken += 1) yield shard.index;
+}
+
 /** order.txt must account for exactly each shard's requests; a truncated or foreign one cannot order results. */
 export async function checkOrderFile(orderPath: string, record: JobRecord): Promise<void> {
+  if (record.requests_written === false) return;
   const counts = new Map<number, number>();
   let total = 0;
   const remedy =

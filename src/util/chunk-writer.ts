@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 
 const CHUNK_BYTES = 256 * 1024;
+const NEWLINE = 10;
 
 /**
  * Appends text and bytes to a new file through a 256 KB buffer, each full buffer written at once with a
@@ -10,7 +11,7 @@ const CHUNK_BYTES = 256 * 1024;
  */
 export class ChunkWriter {
   readonly fd: number;
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk: Buffer;
   private used = 0;
   private closed = false;
   /** Bytes appended so far, buffered ones included: the offset the next append starts at. */
@@ -19,8 +20,10 @@ export class ChunkWriter {
   constructor(
     readonly path: string,
     private readonly onChunk?: (chunk: Buffer) => void,
+    chunkBytes = CHUNK_BYTES,
   ) {
     this.fd = openSync(path, "w", 0o600);
+    this.chunk = Buffer.allocUnsafe(chunkBytes);
   }
 
   /** Appends text as UTF-8; returns its length in bytes. */
@@ -38,7 +41,12 @@ export class ChunkWriter {
 
   /** Appends text and a newline; returns the bytes written, the newline included. */
   line(text: string): number {
-    return this.text(`${text}\n`);
+    const written = this.text(text);
+    if (this.used === this.chunk.length) this.flush();
+    this.chunk[this.used] = NEWLINE;
+    this.used += 1;
+    this.bytesWritten += 1;
+    return written + 1;
   }
 
   /** Appends bytes (copied at once); returns their length. */

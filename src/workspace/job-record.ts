@@ -24,6 +24,8 @@ export interface ShardRecord {
   bytes: number;
   /** Estimated prompt tokens, counted against an enqueued-token budget while the batch runs. */
   estimated_tokens: number;
+  /** SHA-256 of the shard's request file (absent in records of earlier versions). */
+  digest?: string;
   state: ShardState;
   input_file_id: string | null;
   provider_batch_id: string | null;
@@ -75,8 +77,17 @@ export interface JobRecord {
   provider_status: string;
   /** A random tag put on every provider batch of this submission, to find them again after a crash. */
   submission_id: string;
-  /** SHA-256 of the encoded requests and their shards: submitting the same requests again resumes the job. */
+  /**
+   * SHA-256 of the encoded requests and their shards: submitting the same requests again resumes the job. Empty
+   * while the requests are still being written.
+   */
   requests_digest: string;
+  /**
+   * False while the job's requests are still being written (its first shards are recorded, and uploaded, before
+   * the last are written; none is created until all are); true, or absent in earlier records, once they all are.
+   * A record left false by a crash is carried on by submitting the same requests again.
+   */
+  requests_written?: boolean;
   endpoint: string | null;
   /** What the requests are: "chat" (also when absent, in older records) or "embeddings". */
   kind?: RequestKind;

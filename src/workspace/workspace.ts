@@ -257,6 +257,11 @@ export class Workspace {
     }
   }
 
+  /** Removes a job's record (of a job whose submission was abandoned before any batch was made). */
+  async removeRecord(jobId: string): Promise<void> {
+    await rm(this.recordPath(jobId), { force: true });
+  }
+
   async removeResults(jobId: string): Promise<void> {
     await rm(this.resultsPath(jobId), { force: true });
   }
