@@ -1,19 +1,21 @@
 /**
- * Downloads of a job's shards, started in shard order with at most `limit` shards held at once (downloading, or
- * downloaded and not yet released by the reader), so that spill files on disk and their places in memory stay
- * bounded whatever the job's size. A shard the reader asks for is always started, even past the limit, so that a
- * reader who needs several shards at once (requests of several models interleaved) is never left waiting.
+ * Downloads of a job's shards, started in shard order: at most `running` at once, and at most `held` shards held
+ * (downloading, or downloaded and not yet released by the reader), so that spill files on disk and their places in
+ * memory stay bounded whatever the job's size, while the next shards download as the reader works through the
+ * first. A shard the reader asks for is always started, even past the limits, so that a reader who needs several
+ * shards at once (requests of several models interleaved) is never left waiting.
  */
 export class ShardDownloads<T> {
   private readonly started = new Map<number, Promise<T>>();
   private next = 0;
   private held = 0;
+  private active = 0;
   private wanted = -1;
   private failure: unknown;
 
   constructor(
     private readonly count: number,
-    private readonly limit: number,
+    private readonly limits: { running: number; held: number },
     private readonly download: (index: number) => Promise<T>,
   ) {}
 
@@ -48,15 +50,26 @@ export class ShardDownloads<T> {
   }
 
   private fill(): void {
-    while (this.next < this.count && (this.held < this.limit || this.next <= this.wanted)) {
+    while (
+      this.next < this.count &&
+      ((this.active < this.limits.running && this.held < this.limits.held) || this.next <= this.wanted)
+    ) {
       const index = this.next;
       this.next += 1;
       this.held += 1;
+      this.active += 1;
       const download = this.download(index);
       // Failures are kept for the reader (failed, get) rather than reported as unhandled.
-      download.catch((error: unknown) => {
-        this.failure ??= error;
-      });
+      download.then(
+        () => {
+          this.active -= 1;
+          this.fill();
+        },
+        (error: unknown) => {
+          this.active -= 1;
+          this.failure ??= error;
+        },
+      );
       this.started.set(index, download);
     }
   }

@@ -30,8 +30,11 @@ function isRelayResult(value: unknown): value is BatchResult {
   );
 }
 
-/** How many shards' results are downloaded at once (and held on disk until they are merged). */
-const DOWNLOAD_CONCURRENCY = 4;
+/**
+ * How many shards' results are downloaded at once, and how many are held on disk at most (downloading, or waiting
+ * to be merged): about 55 MB of disk each at 50,000 results of 1 KB.
+ */
+const DOWNLOADS = { running: 4, held: 8 };
 
 /**
  * A finished job's results on their way from the provider into the workspace, in one pass: every shard's result
@@ -44,7 +47,7 @@ export class Retrieval {
   constructor(
     private readonly job: JobHandle,
     private readonly adapter: ProviderAdapter,
-    private readonly concurrency = DOWNLOAD_CONCURRENCY,
+    private readonly downloads = DOWNLOADS,
   ) {}
 
   /** Fetches the results into the workspace without handing them out. */
@@ -88,7 +91,7 @@ export class Retrieval {
     const orderPath = join(jobDir, ORDER_FILE);
     await checkOrderFile(orderPath, record);
     let stopping = false;
-    const downloads = new ShardDownloads(record.shards.length, this.concurrency, (index) =>
+    const downloads = new ShardDownloads(record.shards.length, this.downloads, (index) =>
       spillShardResults({
         adapter: this.adapter,
         shard: record.shards[index] as ShardRecord,
