@@ -18,8 +18,19 @@ export interface RelaySizeResult {
   size: number;
   relay: ChildResult;
   floors: { name: string; result: ChildResult }[];
-  /** Bytes on disk: the provider's result files, Relay's merged results file, the whole job workspace. */
-  bytes: { providerOutput: number; relayResults: number; workspace: number };
+  /**
+   * Bytes on disk: the provider's result files, Relay's merged results file, the whole job workspace, the job
+   * record (and how many shards it lists).
+   */
+  bytes: {
+    providerOutput: number;
+    relayResults: number;
+    workspace: number;
+    record?: number;
+    records?: number;
+  };
+  /** The duplicate-ID set of a job this size: bytes in memory and time to fill it, measured on its own. */
+  idSet?: { bytes: number; seconds: number };
   emulatorPeakRssMb: number | null;
   proxyCalls: Record<string, number>;
   callTimeline: CallEvent[];
@@ -125,8 +136,8 @@ function timeSplit(entry: RelaySizeResult | undefined): string[] {
   const creates = submitCalls.filter((call) => call.kind === "create").length;
   return [
     `Where the time goes at ${sizeLabel(entry.size)} (from the proxy's call timeline): submit spends ` +
-      `${s(firstCall - submit.startedAt)} s before its first provider call (validating, encoding and writing every ` +
-      `shard), then ${s(submitEnd - firstCall)} s uploading and creating ${creates} batch${creates === 1 ? "" : "es"}; retrieve ` +
+      `${s(firstCall - submit.startedAt)} s before its first provider call (validating, encoding and writing the ` +
+      `first shard), then ${s(submitEnd - firstCall)} s writing the rest while uploading, and creating ${creates} batch${creates === 1 ? "" : "es"}; retrieve ` +
       `spends ${s(lastDownload - retrieve.startedAt)} s until the last download ends (${s(inDownloads)} s inside ` +
       `downloads), then ${s(retrieveEnd - lastDownload)} s after it (merging the shards into the results file and ` +
       "reading it back).",
@@ -209,6 +220,47 @@ export function markdown(suite: SuiteResult): string {
   }
   lines.push("");
 
+  lines.push(
+    "### Submission against its floor (encode the same lines, stream the same shard files, nothing else)",
+    "",
+  );
+  lines.push(
+    "| requests | Relay submit s / MB | floor s / MB | Relay ÷ floor (time) | medians of | load (1 min, start–end of each Relay run) |",
+    "|---:|---:|---:|---:|---:|---|",
+  );
+  for (const group of relayGroups) {
+    const runs = suite.relay.filter((run) => run.size === group.size);
+    const relaySubmit = median(runs.map((run) => phase(run.relay, "submit")?.seconds));
+    const floorSubmit = median(runs.map((run) => floorOf(run, "submit")?.totalSeconds));
+    const relayMb = median(runs.map((run) => phase(run.relay, "submit")?.peakRssMb));
+    const floorMb = median(runs.map((run) => floorOf(run, "submit")?.peakRssMb));
+    lines.push(
+      `| ${sizeLabel(group.size)} | ${seconds(relaySubmit)} / ${megabytes(relayMb)} | ${seconds(floorSubmit)} / ${megabytes(floorMb)} | ${ratioText(relaySubmit, floorSubmit)} | ${runs.length} | ${loadsOf(runs)} |`,
+    );
+  }
+  lines.push("");
+
+  lines.push("### Cost against size (medians)", "");
+  lines.push(
+    "| requests | total s | µs per request | peak RSS MB | job record (shards) | duplicate-ID set in memory |",
+    "|---:|---:|---:|---:|---|---|",
+  );
+  for (const group of relayGroups) {
+    const runs = suite.relay.filter((run) => run.size === group.size);
+    const total = median(runs.map((run) => (run.relay.ok ? run.relay.totalSeconds : undefined)));
+    const peak = median(runs.map((run) => (run.relay.ok ? run.relay.peakRssMb : undefined)));
+    const entry = group.pick;
+    const record =
+      entry.bytes.record !== undefined
+        ? `${(entry.bytes.record / 1024).toFixed(0)} KB (${entry.bytes.records})`
+        : "–";
+    const ids = entry.idSet ? `${(entry.idSet.bytes / 1048576).toFixed(1)} MB` : "–";
+    lines.push(
+      `| ${sizeLabel(group.size)} | ${seconds(total)} | ${total === undefined ? "–" : ((total * 1e6) / group.size).toFixed(1)} | ${megabytes(peak)} | ${record} | ${ids} |`,
+    );
+  }
+  lines.push("");
+
   if (aiSdkGroups.length > 0) {
     lines.push("### Vercel AI SDK 7 experimental batch, same workload", "");
     lines.push(
@@ -255,5 +307,88 @@ export function markdown(suite: SuiteResult): string {
       "",
     );
   }
+  lines.push(...targets(suite), "");
   return lines.join("\n");
+}
+
+function median(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+  if (known.length === 0) return undefined;
+  const middle = Math.floor(known.length / 2);
+  return known.length % 2 === 1
+    ? known[middle]
+    : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
+}
+
+function floorOf(run: RelaySizeResult, name: string): ChildResult | undefined {
+  const result = run.floors.find((floor) => floor.name === name)?.result;
+  return result?.ok ? result : undefined;
+}
+
+function ratioText(value: number | undefined, base: number | undefined): string {
+  return value !== undefined && base ? `${(value / base).toFixed(2)}×` : "–";
+}
+
+function loadsOf(runs: RelaySizeResult[]): string {
+  return runs
+    .map((run) => run.relay.loadAverage)
+    .filter((load): load is [number, number] => load !== undefined)
+    .map(([start, end]) => `${start.toFixed(1)}–${end.toFixed(1)}`)
+    .join(", ");
+}
+
+/** The targets of the benchmark, each with the medians it is judged on. */
+function targets(suite: SuiteResult): string[] {
+  const runsOf = (size: number) => suite.relay.filter((run) => run.size === size && run.relay.ok);
+  const lines = [
+    "### Targets (medians of the runs of this suite)",
+    "",
+    "| target | measured | verdict |",
+    "|---|---|---|",
+  ];
+  const verdict = (met: boolean | undefined) =>
+    met === undefined ? "not measured" : met ? "**met**" : "**not met**";
+  const million = runsOf(1_000_000);
+  if (million.length > 0) {
+    const retrieve = median(million.map((run) => phase(run.relay, "retrieve")?.seconds));
+    const http = median(million.map((run) => floorOf(run, "http")?.totalSeconds));
+    const submit = median(million.map((run) => phase(run.relay, "submit")?.seconds));
+    const submitFloor = median(million.map((run) => floorOf(run, "submit")?.totalSeconds));
+    const peak = median(million.map((run) => run.relay.peakRssMb));
+    const within = (value?: number, base?: number, limit = 2) =>
+      value !== undefined && base ? value <= limit * base : undefined;
+    lines.push(
+      `| 1M: retrieval ≤ 2× the HTTP floor | ${seconds(retrieve)} s vs ${seconds(http)} s (${ratioText(retrieve, http)}) | ${verdict(within(retrieve, http))} |`,
+      `| 1M: submission ≤ 2× the submission floor | ${seconds(submit)} s vs ${seconds(submitFloor)} s (${ratioText(submit, submitFloor)}) | ${verdict(within(submit, submitFloor))} |`,
+      `| 1M: peak RSS < 256 MB | ${megabytes(peak)} MB | ${verdict(peak === undefined ? undefined : peak < 256)} |`,
+    );
+  }
+  for (const size of [...new Set(suite.aiSdk.map((run) => run.size))]) {
+    const sdk = suite.aiSdk.filter(
+      (run) => run.size === size && run.result.ok && (run.result.check?.results ?? 0) > 0,
+    );
+    const relay = runsOf(size);
+    if (sdk.length === 0 || relay.length === 0) continue;
+    const relayTotal = median(relay.map((run) => run.relay.totalSeconds));
+    const sdkTotal = median(sdk.map((run) => run.result.totalSeconds));
+    const relayPeak = median(relay.map((run) => run.relay.peakRssMb));
+    const sdkPeak = median(sdk.map((run) => run.result.peakRssMb));
+    lines.push(
+      `| ${sizeLabel(size)} vs the AI SDK: total ≤ 0.35× its time | ${seconds(relayTotal)} s vs ${seconds(sdkTotal)} s (${ratioText(relayTotal, sdkTotal)}) | ${verdict(relayTotal !== undefined && sdkTotal ? relayTotal <= 0.35 * sdkTotal : undefined)} |`,
+      `| ${sizeLabel(size)} vs the AI SDK: peak RSS ≤ 0.4× its peak | ${megabytes(relayPeak)} MB vs ${megabytes(sdkPeak)} MB (${ratioText(relayPeak, sdkPeak)}) | ${verdict(relayPeak !== undefined && sdkPeak ? relayPeak <= 0.4 * sdkPeak : undefined)} |`,
+    );
+  }
+  const five = suite.relay.filter((run) => run.size === 5_000_000);
+  if (five.length > 0) {
+    const finished = five.filter((run) => run.relay.ok && run.relay.check?.results === 5_000_000);
+    const peak = median(finished.map((run) => run.relay.peakRssMb));
+    const total = median(finished.map((run) => run.relay.totalSeconds));
+    const millionTotal = median(million.map((run) => run.relay.totalSeconds));
+    lines.push(
+      `| 5M: finishes | ${finished.length} of ${five.length} runs, every result checked | ${verdict(finished.length === five.length)} |`,
+      `| 5M: peak RSS < 300 MB | ${megabytes(peak)} MB | ${verdict(peak === undefined ? undefined : peak < 300)} |`,
+      `| 5M: time within 6× the 1M time | ${seconds(total)} s vs ${seconds(millionTotal)} s (${ratioText(total, millionTotal)}) | ${verdict(total !== undefined && millionTotal ? total <= 6 * millionTotal : undefined)} |`,
+    );
+  }
+  return lines;
 }

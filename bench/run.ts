@@ -6,6 +6,7 @@
  * process, started with Relay's CLI; provider calls are counted by a pass-through proxy in this process.
  *
  *   npm run bench -- --sizes 10k,100k --skip-ai-sdk --skip-polling --repeat 3 --keep --cpu-prof
+ *   npm run bench -- --with-5m          # adds a 5M-request point (about 10 GB of temporary disk)
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { get } from "node:http";
 import { cpus, release, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { JobRecord } from "relay-llm";
 import { EmulatorProcess, type EmulatorTiming, ZERO_TIMING } from "./emulator.js";
@@ -29,6 +30,7 @@ import {
   type RelaySizeResult,
   type SuiteResult,
 } from "./report.js";
+import { idOf } from "./workload.js";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, "../..");
@@ -39,6 +41,7 @@ const { values: flags } = parseArgs({
   options: {
     sizes: { type: "string", default: "10k,100k,1M" },
     "skip-ai-sdk": { type: "boolean", default: false },
+    "with-5m": { type: "boolean", default: false },
     "ai-sdk-sizes": { type: "string", default: "50k,60k" },
     "skip-polling": { type: "boolean", default: false },
     "polling-size": { type: "string", default: "100k" },
@@ -62,7 +65,9 @@ function parseSize(text: string): number {
 const parseSizes = (text: string) => text.split(",").filter(Boolean).map(parseSize);
 const aiSdkSizes = flags["skip-ai-sdk"] ? [] : parseSizes(flags["ai-sdk-sizes"]);
 // The AI SDK is compared with Relay on the same workload, so Relay runs at those sizes too.
-const relaySizes = [...new Set([...parseSizes(flags.sizes), ...aiSdkSizes])].sort((a, b) => a - b);
+const relaySizes = [
+  ...new Set([...parseSizes(flags.sizes), ...aiSdkSizes, ...(flags["with-5m"] ? [5_000_000] : [])]),
+].sort((a, b) => a - b);
 const pollIntervalMs = Number(flags["poll-interval-ms"]);
 const timeoutMs = Number(flags["timeout-min"]) * 60_000;
 const log = (line: string) => console.error(`[bench] ${line}`);
@@ -219,7 +224,7 @@ async function relaySize(size: number, workRoot: string): Promise<RelaySizeResul
     );
     log(`Relay ${size}: ${summary(relay)}; calls: ${formatCalls(proxy.snapshot())}`);
     const floors: RelaySizeResult["floors"] = [];
-    const bytes = { providerOutput: 0, relayResults: 0, workspace: 0 };
+    const bytes = { providerOutput: 0, relayResults: 0, workspace: 0, record: 0, records: 0 };
     const recordPath = join(workspace, `${JOB_ID}.json`);
     const resultsPath = join(workspace, `${JOB_ID}_results.json`);
     if (relay.ok && existsSync(recordPath) && existsSync(resultsPath)) {
@@ -260,17 +265,51 @@ async function relaySize(size: number, workRoot: string): Promise<RelaySizeResul
       );
       log(`floor (provider JSONL over HTTP) ${size}: ${summary(http)}`);
       floors.push({ name: "http", result: http });
+      bytes.record = (await stat(recordPath)).size;
+      bytes.records = record.shards.length;
     }
+    // Uploaded straight to the emulator (not through the proxy: it is not a Relay call), after Relay's run.
+    const submitFloor = await runMeasured(
+      "child-submit-floor.js",
+      { size, emulator: emulator.origin, workspace: workRoot },
+      `floor-submit-${size}`,
+    );
+    log(`floor (encode and upload the shards) ${size}: ${summary(submitFloor)}`);
+    floors.push({ name: "submit", result: submitFloor });
     return { relay, floors, bytes };
   });
   if (!flags.keep) await rm(workRoot, { recursive: true, force: true });
   return {
     size,
     ...run.value,
+    idSet: await idSetCost(size),
     emulatorPeakRssMb: run.emulatorPeakRssMb,
     proxyCalls: run.proxyCalls,
     callTimeline: run.callTimeline,
   };
+}
+
+interface IdSet {
+  add(id: string): boolean;
+  readonly bytes: number;
+  close(): void;
+}
+
+/** What the duplicate-ID set of a job of `size` bench requests holds in memory, measured on its own. */
+async function idSetCost(size: number): Promise<{ bytes: number; seconds: number }> {
+  // Not public API: loaded from the build by path.
+  const { FingerprintIdSet } = (await import(pathToFileURL(join(ROOT, "dist/jobs/id-set.js")).href)) as {
+    FingerprintIdSet: new (log: string) => IdSet;
+  };
+  const log = join(tmpdir(), `relay-bench-ids-${process.pid}.log`);
+  const set = new FingerprintIdSet(log);
+  const started = performance.now();
+  try {
+    for (let index = 0; index < size; index += 1) set.add(idOf(index));
+    return { bytes: set.bytes, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    set.close();
+  }
 }
 
 async function aiSdkSize(size: number): Promise<AiSdkResult> {

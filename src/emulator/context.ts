@@ -13,6 +13,8 @@ export interface EmulatorContext {
   fateOf(customId: string, bodyText: string): RequestFate;
   /** Where uploaded files are kept on disk, removed when the emulator closes; without it they stay in memory. */
   storage?: EmulatorStorage;
+  /** Changes whenever fateOf may answer differently (a test set a fate): what was read with it is read again. */
+  fatesVersion?: () => number;
 }
 
 /** One provider's API, mounted under `/<name>` of the emulator. */

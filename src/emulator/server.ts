@@ -50,6 +50,8 @@ export class Emulator {
   /** Emits "request" ({method, path}) as each request arrives, and "held" ({method, path, phase}) during a hold. */
   readonly events = new EventEmitter();
   private readonly fates = new Map<string, RequestFate>();
+  /** Raised by every setFate, so that an input read before it is read again. */
+  private fatesVersion = 0;
   private readonly mounted = new Map<string, ProviderEmulation>();
   private readonly apiKeys: Partial<Record<ProviderName, string>>;
   /** See EmulatorOptions.reorderRedownloads; may be switched at any time. */
@@ -70,6 +72,7 @@ export class Emulator {
       timing: this.timing,
       fateOf: (customId, bodyText) => this.fates.get(customId) ?? fateFromText(bodyText) ?? "succeed",
       storage: this.storage,
+      fatesVersion: () => this.fatesVersion,
     };
     const providers: Partial<Record<ProviderName, ProviderEmulation>> = {};
     for (const entry of providerEntries()) {
@@ -98,6 +101,7 @@ export class Emulator {
   /** Makes every later request with this custom_id end this way. */
   setFate(customId: string, fate: RequestFate): void {
     this.fates.set(customId, fate);
+    this.fatesVersion += 1;
   }
 
   /** The API key a provider's emulation accepts, or undefined when it accepts any. */

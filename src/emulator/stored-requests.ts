@@ -25,13 +25,18 @@ export class StoredRequests {
 
   constructor(
     /** The file, which must stay unchanged while the batch lives. */
-    readonly path: string,
+    public path: string,
     /** A line's request, with the fate it was given when the batch was created. */
     private readonly parse: (line: string, fate: RequestFate) => SimRequest,
   ) {}
 
   get length(): number {
     return this.list.length;
+  }
+
+  /** Reads from now on from a copy (or link) of the same file. */
+  relocate(path: string): void {
+    this.path = path;
   }
 
   /** Records the next request, read from the line at `offset` (`bytes` long, newline excluded). */

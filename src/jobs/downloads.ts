@@ -5,7 +5,7 @@
  * first. A shard the reader asks for is always started, even past the limits, so that a reader who needs several
  * shards at once (requests of several models interleaved) is never left waiting.
  */
-export class ShardDownloads<T> {
+export class ShardDownloads<T extends { finished: Promise<void> }> {
   private readonly started = new Map<number, Promise<T>>();
   private next = 0;
   private held = 0;
@@ -16,6 +16,7 @@ export class ShardDownloads<T> {
   constructor(
     private readonly count: number,
     private readonly limits: { running: number; held: number },
+    /** Starts a download; resolves once it has started, its `finished` when it has ended. */
     private readonly download: (index: number) => Promise<T>,
   ) {}
 
@@ -29,7 +30,7 @@ export class ShardDownloads<T> {
     this.fill();
   }
 
-  /** The shard's download, started now if it was not. */
+  /** The shard's download once it has started, started now if it was not. */
   get(index: number): Promise<T> {
     if (index >= this.count) throw new RangeError(`no shard ${index}`);
     this.wanted = Math.max(this.wanted, index);
@@ -59,17 +60,16 @@ export class ShardDownloads<T> {
       this.held += 1;
       this.active += 1;
       const download = this.download(index);
+      const ended = () => {
+        this.active -= 1;
+        this.fill();
+      };
       // Failures are kept for the reader (failed, get) rather than reported as unhandled.
-      download.then(
-        () => {
-          this.active -= 1;
-          this.fill();
-        },
-        (error: unknown) => {
-          this.active -= 1;
-          this.failure ??= error;
-        },
-      );
+      const failed = (error: unknown) => {
+        this.failure ??= error;
+        this.active -= 1;
+      };
+      download.then((started) => started.finished.then(ended, failed), failed);
       this.started.set(index, download);
     }
   }

@@ -10,8 +10,9 @@ import { assertSupported, featuresOf } from "../requests/features.js";
 import { type ResolvedFormat, resolveResponseFormat } from "../requests/format.js";
 import { validateEmbeddingRequest } from "../requests/validate.js";
 import type { BatchRequest, EmbeddingRequest } from "../types.js";
+import { breather } from "../util/breathe.js";
 import { ChunkWriter } from "../util/chunk-writer.js";
-import { CompactStringSet } from "./id-set.js";
+import { FingerprintIdSet } from "./id-set.js";
 import { countPromptTokens } from "./tokens.js";
 import { checkEncodedSize, describeRequest, validateRequest, validateRequestId } from "./validate.js";
 
@@ -31,6 +32,8 @@ export const shardFile = (index: number) => `shard-${String(index).padStart(4, "
 export const shardIdsFile = (index: number) => `shard-${String(index).padStart(4, "0")}.ids`;
 /** Results of a shard as they arrived, before they are put in order. */
 export const shardSpillFile = (index: number) => `shard-${String(index).padStart(4, "0")}.arrived.jsonl`;
+/** Every request ID of the job while it is planned, for the exact check behind the duplicate-ID set. */
+const ID_LOG_FILE = "ids.log";
 /** One line per request, in the order given: the index of the shard that holds it. */
 export const ORDER_FILE = "order.txt";
 /** The job's distinct structured-output formats (a JSON array), when any request has one. */
@@ -139,7 +142,7 @@ export async function* encodeRequests(
 /**
  * Writes encoded requests into shard files that respect the provider's limits (requests and bytes per batch, one
  * model per batch where required, and an enqueued-token budget), rejecting duplicate IDs. Streams: memory does
- * not grow with the number of requests beyond the set of IDs used to reject duplicates. Each shard closed while
+ * not grow with the number of requests beyond the set of IDs used to reject duplicates (about 6 bytes an ID). Each shard closed while
  * requests still come is handed to `onShard` once its files are closed, in shard order (with several models open
  * at once, a shard closed before an earlier one waits for it; shards closed when the requests end are only
  * returned); the planner waits for `onShard`, which may move the shard's files elsewhere.
@@ -168,7 +171,7 @@ export async function planShards(options: {
   const shards: PlannedShard[] = [];
   const open = new Map<string, OpenShard>();
   const writers: ChunkWriter[] = [order];
-  const seenIds = new CompactStringSet();
+  const seenIds = new FingerprintIdSet(join(directory, ID_LOG_FILE));
   const legacy = options.legacyDigest ? createHash("sha256") : null;
   // Formats by their JSON, so that a schema shared by every request is stored once.
   const formats = new Map<string, number>();
@@ -177,6 +180,8 @@ export async function planShards(options: {
   const closed = new Map<number, PlannedShard>();
   let announced = 0;
   let position = 0;
+  // Uploads of the shards closed so far go on while the next are written.
+  const breathe = breather();
   let totalBytes = 0;
 
   /** Closes a shard; one closed while requests still come is handed to onShard (once those before it are). */
@@ -293,6 +298,7 @@ export async function planShards(options: {
       shard.bytes += bytes;
       shard.tokens += tokens;
       position += 1;
+      await breathe();
     }
     for (const key of [...open.keys()]) await closeShard(key, false);
     order.close();
@@ -303,6 +309,8 @@ export async function planShards(options: {
   } catch (error) {
     for (const writer of writers) writer.destroy();
     throw error;
+  } finally {
+    seenIds.close();
   }
   if (position === 0)
     throw new ValidationError("The request list is empty; give at least one request.", "empty_batch");

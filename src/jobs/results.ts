@@ -98,18 +98,14 @@ export async function readShardFormats(
   return { formatOf: (at) => formats[indexes[at] as number] };
 }
 
-/** `,"raw":` in bytes: what separates a stored result's other fields from its raw record. */
 const RAW_KEY = Buffer.from(',"raw":');
 
 /**
- * A result's stored JSON in two parts: its other fields (an object) and its raw record, which goes last so that
- * a reader can leave it unparsed (see resultFromLine). `rawText` is the raw record as the provider sent it, stored
- * as it is rather than serialised again. Every configured API key is redacted from both.
+ * A result's stored JSON in two parts: its other fields (an object) and its raw record, which goes last.
+ * `rawText` is the raw record as the provider sent it, stored as it is rather than serialised again. Every
+ * configured API key is redacted from both.
  */
-export function resultParts(
-  result: BatchResult,
-  rawText?: string,
-): { fields: string; raw: string | undefined } {
+function resultParts(result: BatchResult, rawText?: string): { fields: string; raw: string | undefined } {
   const raw = result.raw;
   // Serialised without raw (JSON leaves out undefined properties), whatever the key order.
   (result as { raw: unknown }).raw = undefined;
@@ -126,75 +122,41 @@ export function resultParts(
   return { fields: redactSecrets(fields), raw: redactSecrets(text) };
 }
 
-/**
- * A result as one stored line: JSON with `raw` last. `head` is the byte length of the line before `,"raw":`, or
- * -1 when there is no raw record.
- */
-export function serialiseResult(result: BatchResult, rawText?: string): { line: string; head: number } {
+/** A result as one stored line: JSON, its raw record last (see resultParts). */
+export function serialiseResult(result: BatchResult, rawText?: string): string {
   const { fields, raw } = resultParts(result, rawText);
-  if (raw === undefined) return { line: fields, head: -1 };
-  return { line: `${fields.slice(0, -1)},"raw":${raw}}`, head: Buffer.byteLength(fields) - 1 };
+  return raw === undefined ? fields : `${fields.slice(0, -1)},"raw":${raw}}`;
 }
 
-/** Appends a result as a stored line (see serialiseResult); returns its bytes (newline included) and head. */
-function writeResult(
-  writer: ChunkWriter,
-  result: BatchResult,
-  rawText: string | undefined,
-): { bytes: number; head: number } {
+/** Appends a result as a stored line (see serialiseResult); returns its bytes, the newline included. */
+function writeResult(writer: ChunkWriter, result: BatchResult, rawText: string | undefined): number {
   const { fields, raw } = resultParts(result, rawText);
-  if (raw === undefined) return { bytes: writer.line(fields), head: -1 };
-  const head = writer.text(fields.slice(0, -1));
-  const bytes = head + writer.bytes(RAW_KEY) + writer.text(raw) + writer.text("}\n");
-  return { bytes, head };
-}
-
-/**
- * A stored result line as a BatchResult, its `raw` parsed only when first read: most callers never look at it,
- * and it is most of what there is to parse. Reading or spreading the result gives the same values as parsing the
- * whole line (JSON.stringify too).
- */
-export function resultFromLine(line: Buffer, head: number): BatchResult {
-  if (head < 0 || line.compare(RAW_KEY, 0, RAW_KEY.length, head, head + RAW_KEY.length) !== 0)
-    return JSON.parse(line.toString("utf8")) as BatchResult;
-  const result = JSON.parse(`${line.toString("utf8", 0, head)}}`) as BatchResult;
-  const rawText = line.toString("utf8", head + RAW_KEY.length, line.length - 1);
-  Object.defineProperty(result, "raw", {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const raw = JSON.parse(rawText) as unknown;
-      Object.defineProperty(result, "raw", {
-        value: raw,
-        enumerable: true,
-        configurable: true,
-        writable: true,
-      });
-      return raw;
-    },
-    set(value: unknown) {
-      Object.defineProperty(result, "raw", { value, enumerable: true, configurable: true, writable: true });
-    },
-  });
-  return result;
+  if (raw === undefined) return writer.line(fields);
+  return writer.text(fields.slice(0, -1)) + writer.bytes(RAW_KEY) + writer.text(raw) + writer.text("}\n");
 }
 
 const BLOCK_BYTES = 64 * 1024;
 const CACHED_BLOCKS = 8;
 
 /**
- * One shard's results on disk in the order they arrived, with where each request's result lies (by the request's
- * place in the shard): read back in request order by position, a few blocks cached, since providers list results
- * in runs (forwards or backwards) more often than at random. Nothing per result stays on the heap but 16 bytes of
- * place.
+ * One shard's results on disk in the order they arrive, with where each request's result lies (by the request's
+ * place in the shard). The reader takes them in request order while they still arrive: a result can be read as soon
+ * as it is placed (`waitFor`), so that merging keeps pace with a provider that lists results in order, and a result
+ * the provider never sends is known once the download has ended (it is then placed, saying why). Reads go through a
+ * few cached blocks, since providers list results in runs (forwards or backwards) more often than at random. Nothing
+ * per result stays on the heap but 12 bytes of place.
  */
 export class ShardSpill {
   readonly offsets: Float64Array;
   /** Bytes of each result line, its newline included. */
   readonly lengths: Uint32Array;
-  /** See serialiseResult. */
-  readonly heads: Int32Array;
   succeeded = 0;
+  /** Settles when every request has its result in the spill (or the download failed). */
+  finished: Promise<void> = Promise.resolve();
+  private readonly writer: ChunkWriter;
+  private ended = false;
+  private failure: unknown;
+  private waiting: { position: number; resume: () => void } | null = null;
   private fd: number | null = null;
   private readonly blocks = new Map<number, Buffer>();
   private scratch = Buffer.allocUnsafe(BLOCK_BYTES);
@@ -205,7 +167,7 @@ export class ShardSpill {
   ) {
     this.offsets = new Float64Array(nRequests).fill(-1);
     this.lengths = new Uint32Array(nRequests);
-    this.heads = new Int32Array(nRequests);
+    this.writer = new ChunkWriter(path);
   }
 
   get nRequests(): number {
@@ -216,14 +178,50 @@ export class ShardSpill {
     return (this.offsets[position] as number) >= 0;
   }
 
+  /** Appends the result of the request at `position`. */
+  place(position: number, result: BatchResult, rawText?: string): void {
+    this.offsets[position] = this.writer.bytesWritten;
+    this.lengths[position] = writeResult(this.writer, result, rawText);
+    if (result.status === "succeeded") this.succeeded += 1;
+    if (this.waiting?.position === position) this.wake();
+  }
+
+  /** The download has ended: every request has its result (or `failure` says why not). */
+  end(failure?: unknown): void {
+    this.ended = true;
+    this.failure = failure;
+    if (failure === undefined) this.writer.flush();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.resume();
+  }
+
+  /** Waits until the request at `position` has its result; throws the download's failure. */
+  async waitFor(position: number): Promise<void> {
+    while (!this.has(position)) {
+      if (this.ended) throw this.failure ?? new Error(`the results of ${this.path} ended early`);
+      await new Promise<void>((resume) => {
+        this.waiting = { position, resume };
+      });
+    }
+  }
+
   /** The stored line of the request at `position` (no newline); valid until the next read. */
   line(position: number): Buffer {
     const offset = this.offsets[position] as number;
     const length = (this.lengths[position] as number) - 1;
     if (offset < 0) throw new Error(`no result for request ${position} of ${this.path}`);
+    // A result still in the write buffer is written out first.
+    if (offset + length > this.writer.flushedBytes) this.writer.flush();
     this.fd ??= openSync(this.path, "r");
     const first = Math.floor(offset / BLOCK_BYTES);
-    if (Math.floor((offset + length) / BLOCK_BYTES) !== first) {
+    const flushedBlock = this.writer.flushedBytes >= (first + 1) * BLOCK_BYTES;
+    if (Math.floor((offset + length) / BLOCK_BYTES) !== first || !flushedBlock) {
+      // Across two blocks, or in the block still being written: read as it is now, and not cached.
       if (length > this.scratch.length) this.scratch = Buffer.allocUnsafe(length);
       readSync(this.fd, this.scratch, 0, length, offset);
       return this.scratch.subarray(0, length);
@@ -246,6 +244,7 @@ export class ShardSpill {
 
   /** Closes and deletes the spill file. */
   async remove(): Promise<void> {
+    this.writer.destroy();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.blocks.clear();
@@ -254,10 +253,11 @@ export class ShardSpill {
 }
 
 /**
- * Downloads one shard's results and spills them to disk as they arrive, noting where each request's result lies;
- * a request the provider returned nothing for gets a result that says why (expired, cancelled, failed), spilled
- * after the rest. Structured output is checked against the request's schema on the way. Nothing per result stays
- * on the heap, so memory does not grow with the job. Stops early, leaving the spill incomplete, once `stopped()`.
+ * Starts downloading one shard's results, spilled to disk as they arrive and readable at once (see ShardSpill);
+ * a request the provider returned nothing for gets a result that says why (expired, cancelled, failed), placed
+ * once the download has ended. Structured output is checked against the request's schema on the way. Resolves once
+ * the download has started; `finished` settles when it ends. Stops early, leaving the spill incomplete, once
+ * `stopped()`.
  */
 export async function spillShardResults(options: {
   adapter: ProviderAdapter;
@@ -271,17 +271,9 @@ export async function spillShardResults(options: {
   for await (const id of readLines(join(jobDir, shardIdsFile(shard.index)))) ids.push(id);
   const expected = await readShardFormats(jobDir, shard.index, ids.length);
   const checker = expected ? new OutputChecker() : null;
-  const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
   const spill = new ShardSpill(join(jobDir, shardSpillFile(shard.index)), ids.length);
-  const writer = new ChunkWriter(spill.path);
-  const place = (position: number, result: BatchResult, rawText?: string) => {
-    spill.offsets[position] = writer.bytesWritten;
-    const { bytes, head } = writeResult(writer, result, rawText);
-    spill.lengths[position] = bytes;
-    spill.heads[position] = head;
-    if (result.status === "succeeded") spill.succeeded += 1;
-  };
-  try {
+  const download = async () => {
+    const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
     if (shard.provider_batch_id) {
       for await (const parsed of adapter.readResults(batchFromShard(shard))) {
         if (stopped()) break;
@@ -290,19 +282,22 @@ export async function spillShardResults(options: {
         if (position === undefined || spill.has(position)) continue;
         const format = expected?.formatOf(position);
         const result = toResult(parsed);
-        place(position, format && checker ? checker.check(result, format) : result, parsed.rawText);
+        spill.place(position, format && checker ? checker.check(result, format) : result, parsed.rawText);
       }
     }
     positions.clear();
     for (let position = 0; position < ids.length && !stopped(); position += 1) {
-      if (!spill.has(position)) place(position, missingResult(ids[position] as string, shard, position));
+      if (!spill.has(position))
+        spill.place(position, missingResult(ids[position] as string, shard, position));
     }
-    writer.close();
-  } catch (error) {
-    writer.destroy();
-    await spill.remove();
-    throw error;
-  }
+  };
+  spill.finished = download().then(
+    () => spill.end(),
+    (error: unknown) => {
+      spill.end(error);
+      throw error;
+    },
+  );
   return spill;
 }
 

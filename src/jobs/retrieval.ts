@@ -2,18 +2,13 @@ import { join } from "node:path";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter } from "../providers/types.js";
 import type { BatchResult, ResultStatus } from "../types.js";
+import { breather } from "../util/breathe.js";
 import type { ShardRecord } from "../workspace/job-record.js";
 import type { ResultsWriter } from "../workspace/workspace.js";
 import { ShardDownloads } from "./downloads.js";
 import { ORDER_FILE } from "./plan.js";
 import type { JobHandle } from "./record.js";
-import {
-  resultFromLine,
-  type ShardSpill,
-  serialiseResult,
-  spillShardResults,
-  unorderedResults,
-} from "./results.js";
+import { type ShardSpill, serialiseResult, spillShardResults, unorderedResults } from "./results.js";
 import type { JobStore } from "./store.js";
 import { checkedResults, checkOrderFile, requestOrder } from "./verify.js";
 
@@ -66,10 +61,9 @@ export class Retrieval {
       if (record.submission_id === "") {
         // A job submitted by the Python Relay: no stored request list, so the provider's order is kept.
         for await (const result of unorderedResults(this.adapter, record.shards)) {
-          const { line, head } = serialiseResult(result);
-          const bytes = Buffer.from(line);
-          writer.append(bytes);
-          yield resultFromLine(bytes, head);
+          const line = serialiseResult(result);
+          writer.append(line);
+          yield JSON.parse(line) as BatchResult;
         }
         await writer.publish();
         published = true;
@@ -101,6 +95,8 @@ export class Retrieval {
     );
     const spills: (ShardSpill | undefined)[] = [];
     const taken = new Uint32Array(record.shards.length);
+    // Downloads go on while results are merged.
+    const breathe = breather();
     downloads.start();
     try {
       for await (const index of requestOrder(orderPath, record)) {
@@ -112,10 +108,12 @@ export class Retrieval {
         }
         const position = taken[index] as number;
         taken[index] = position + 1;
+        if (!spill.has(position)) await spill.waitFor(position);
         const line = spill.line(position);
-        const result = resultFromLine(line, spill.heads[position] as number);
+        const result = JSON.parse(line.toString("utf8")) as BatchResult;
         writer.append(line);
         if (position + 1 === spill.nRequests) {
+          await spill.finished;
           const shard = record.shards[index] as ShardRecord;
           shard.completed_requests = spill.succeeded;
           shard.failed_requests = shard.n_requests - spill.succeeded;
@@ -123,11 +121,15 @@ export class Retrieval {
           downloads.release(index);
         }
         yield result;
+        await breathe();
       }
     } finally {
       stopping = true;
-      for (const download of await downloads.settled())
-        if (download.status === "fulfilled") await download.value.remove();
+      for (const download of await downloads.settled()) {
+        if (download.status !== "fulfilled") continue;
+        await download.value.finished.catch(() => {});
+        await download.value.remove();
+      }
     }
   }
 }

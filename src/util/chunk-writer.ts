@@ -16,6 +16,8 @@ export class ChunkWriter {
   private closed = false;
   /** Bytes appended so far, buffered ones included: the offset the next append starts at. */
   bytesWritten = 0;
+  /** Bytes in the file so far (the rest is buffered). */
+  flushedBytes = 0;
 
   constructor(
     readonly path: string,
@@ -66,7 +68,7 @@ export class ChunkWriter {
 
   /** Writes what is buffered. */
   flush(): void {
-    if (this.used === 0) return;
+    if (this.used === 0 || this.closed) return;
     this.write(this.chunk.subarray(0, this.used));
     this.used = 0;
   }
@@ -75,6 +77,7 @@ export class ChunkWriter {
     this.onChunk?.(bytes);
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    this.flushedBytes += bytes.length;
   }
 
   /** Writes what is buffered and closes the file. */

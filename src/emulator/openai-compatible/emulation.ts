@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { estimateTokens } from "../completion.js";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { type Phase, type SimRequest, SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
-import { FileStore, makeId, type StoredFile } from "../files.js";
+import { FileStore, makeId, placedLines, type StoredFile } from "../files.js";
 import {
   type Handler,
   HttpError,
@@ -93,6 +93,15 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
   abstract readonly name: string;
   readonly router = new Router();
   readonly files: FileStore;
+  /**
+   * Batch input files read when they were uploaded (as the provider processes an upload), for the batch endpoint
+   * their lines name: a batch created from one with that endpoint takes its requests as read, rather than reading
+   * the file again at creation. Dropped when the file is deleted or used.
+   */
+  private readonly uploadedInputs = new Map<
+    string,
+    { endpoint: string; fates: number; input: ParsedInput }
+  >();
   readonly batches = new Map<string, OpenAICompatibleBatch>();
   /**
    * The enqueued-token limit per model, or null for none: a batch that would take the model's running batches
@@ -225,12 +234,6 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
    * results are generated from the stored file and no request is held in memory.
    */
   protected parseInput(file: StoredFile, endpoint: string): ParsedInput {
-    const options: InputOptions = {
-      endpoint,
-      fateOf: this.context.fateOf,
-      maxRequests: this.rules.maxRequests,
-      ...this.rules.input,
-    };
     const storage = this.context.storage;
     if (file.path && storage) {
       const own = storage.newPath("batch-input.jsonl");
@@ -239,9 +242,42 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
       } catch {
         copyFileSync(file.path, own);
       }
-      return parseStoredInput(own, options);
+      const read = this.uploadedInputs.get(file.id);
+      this.uploadedInputs.delete(file.id);
+      if (read && read.endpoint === endpoint && read.fates === this.context.fatesVersion?.()) {
+        read.input.stored?.relocate(own);
+        return read.input;
+      }
+      return parseStoredInput(own, this.inputOptions(endpoint));
     }
-    return parseBatchInput(file.data?.toString("utf8") ?? "", options);
+    return parseBatchInput(file.data?.toString("utf8") ?? "", this.inputOptions(endpoint));
+  }
+
+  private inputOptions(endpoint: string): InputOptions {
+    return {
+      endpoint,
+      fateOf: this.context.fateOf,
+      maxRequests: this.rules.maxRequests,
+      ...this.rules.input,
+    };
+  }
+
+  /** Reads a batch input file kept on disk as it is uploaded, for the endpoint its first line names. */
+  private readUploadedInput(file: StoredFile): void {
+    const fates = this.context.fatesVersion?.();
+    if (!file.path || fates === undefined || file.purpose !== "batch") return;
+    let endpoint: unknown;
+    for (const line of placedLines(file.path)) {
+      try {
+        endpoint = (JSON.parse(line.text) as Json).url;
+      } catch {
+        // Reported when a batch is created from it.
+      }
+      break;
+    }
+    if (typeof endpoint !== "string" || !this.rules.endpoints.has(endpoint)) return;
+    const input = parseStoredInput(file.path, this.inputOptions(endpoint));
+    this.uploadedInputs.set(file.id, { endpoint, fates, input });
   }
 
   /** A file object as the provider shows it. */
@@ -340,6 +376,7 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
       data: filePart.data,
       ...(expiresAfter === undefined ? {} : { expiresAt: now + expiresAfter * 1000 }),
     });
+    this.readUploadedInput(file);
     sendJson(response, 200, this.fileObject(file, c));
   }
 
@@ -378,6 +415,7 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
   private deleteFile(c: RouteContext): void {
     const file = this.file(c.params.id);
     this.files.delete(file.id);
+    this.uploadedInputs.delete(file.id);
     sendJson(c.response, 200, { id: file.id, object: "file", deleted: true });
   }
 

@@ -11,6 +11,8 @@ export interface ParsedInput {
   error: { code: string; message: string; line?: number; param?: string } | null;
   /** Counted while the input was read (an input kept on disk), so that nothing needs reading again for them. */
   totals?: InputTotals;
+  /** The requests' table, for an input kept on disk. */
+  stored?: StoredRequests;
 }
 
 export interface InputTotals {
@@ -193,5 +195,5 @@ export function parseStoredInput(path: string, options: InputOptions): ParsedInp
       totals.succeeded.outputTokens += completion.outputTokens;
     }
   });
-  return { requests: table.list, error, totals };
+  return { requests: table.list, error, totals, stored: table };
 }

@@ -1,16 +1,26 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { CompactStringSet } from "../../jobs/id-set.js";
-import { streamLines } from "../../util/lines.js";
+import { streamLineBatches } from "../../util/lines.js";
 
-/** Non-empty lines of a streamed HTTP body (a web ReadableStream), without holding the body in memory. */
+/** A streamed HTTP body (a web ReadableStream or a Node stream) as a Node stream. */
+function nodeStream(body: ReadableStream<Uint8Array> | Readable): Readable {
+  return body instanceof Readable ? body : Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+}
+
+/** Non-empty lines of a streamed HTTP body, without holding the body in memory. */
 export async function* linesOf(body: ReadableStream<Uint8Array> | Readable | null): AsyncGenerator<string> {
+  for await (const lines of lineBatchesOf(body)) yield* lines;
+}
+
+/** Non-empty lines of a streamed HTTP body, a chunk's worth at a time. */
+async function* lineBatchesOf(body: ReadableStream<Uint8Array> | Readable | null): AsyncGenerator<string[]> {
   if (!body) return;
-  const input =
-    body instanceof Readable ? body : Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+  const input = nodeStream(body);
   try {
-    for await (const line of streamLines(input)) {
-      if (line.trim() !== "") yield line;
+    for await (const lines of streamLineBatches(input)) {
+      const kept = lines.filter((line) => line.trim() !== "");
+      if (kept.length > 0) yield kept;
     }
   } finally {
     input.destroy();
@@ -42,25 +52,27 @@ export async function* resumableRecords<T>(open: OpenBody, options: ResumableOpt
   const delivered = new CompactStringSet();
   for (let attempt = 1; ; attempt += 1) {
     // A failure to open is final here: the HTTP client has already retried it.
-    const lines = linesOf(await open());
+    const batches = lineBatchesOf(await open());
     let cut: unknown;
     try {
       for (;;) {
-        let next: IteratorResult<string>;
+        let next: IteratorResult<string[]>;
         try {
-          next = await lines.next();
+          next = await batches.next();
         } catch (error) {
           cut = error;
           break;
         }
         if (next.done) return;
-        const record = options.parse(next.value);
-        const id = options.idOf(record);
-        if (id !== undefined && !delivered.add(id)) continue;
-        yield record;
+        for (const line of next.value) {
+          const record = options.parse(line);
+          const id = options.idOf(record);
+          if (id !== undefined && !delivered.add(id)) continue;
+          yield record;
+        }
       }
     } finally {
-      await lines.return(undefined).catch(() => {});
+      await batches.return(undefined).catch(() => {});
     }
     if (attempt >= attempts) throw cut;
     await pause(200 * 2 ** (attempt - 1));
