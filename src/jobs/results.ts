@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CorruptWorkspaceError } from "../errors.js";
@@ -6,7 +6,6 @@ import type { ParsedResult, ProviderAdapter, ProviderBatch } from "../providers/
 import type { ResolvedFormat } from "../requests/format.js";
 import { OutputChecker } from "../requests/output.js";
 import type { BatchResult, ResultStatus } from "../types.js";
-import { ChunkWriter } from "../util/chunk-writer.js";
 import { readLines } from "../util/lines.js";
 import { hasSecrets, redactSecrets } from "../util/secrets.js";
 import type { ShardRecord } from "../workspace/job-record.js";
@@ -128,23 +127,20 @@ export function serialiseResult(result: BatchResult, rawText?: string): string {
   return raw === undefined ? fields : `${fields.slice(0, -1)},"raw":${raw}}`;
 }
 
-/** Appends a result as a stored line (see serialiseResult); returns its bytes, the newline included. */
-function writeResult(writer: ChunkWriter, result: BatchResult, rawText: string | undefined): number {
-  const { fields, raw } = resultParts(result, rawText);
-  if (raw === undefined) return writer.line(fields);
-  return writer.text(fields.slice(0, -1)) + writer.bytes(RAW_KEY) + writer.text(raw) + writer.text("}\n");
-}
-
 const BLOCK_BYTES = 64 * 1024;
 const CACHED_BLOCKS = 8;
+const CLOSE_LINE = Buffer.from("}\n");
+const SPILL_CHUNK_BYTES = 256 * 1024;
 
 /**
  * One shard's results on disk in the order they arrive, with where each request's result lies (by the request's
- * place in the shard). The reader takes them in request order while they still arrive: a result can be read as soon
- * as it is placed (`waitFor`), so that merging keeps pace with a provider that lists results in order, and a result
- * the provider never sends is known once the download has ended (it is then placed, saying why). Reads go through a
- * few cached blocks, since providers list results in runs (forwards or backwards) more often than at random. Nothing
- * per result stays on the heap but 12 bytes of place.
+ * place in the shard). The reader takes them in request order while they still arrive: a result can be taken as
+ * soon as it is placed (`waitFor`), so that merging keeps pace with a provider that lists results in order, and a
+ * result the provider never sends is known once the download has ended (it is then placed, saying why). Results are
+ * gathered in a 256 KB buffer; a full buffer whose results have all been taken already is never written (the spill
+ * has a hole there), so a provider that lists results in request order costs almost no spill at all. What was
+ * written is read back through a few cached blocks, since providers list results in runs (forwards or backwards)
+ * more often than at random. Nothing per result stays on the heap but 12 bytes of place.
  */
 export class ShardSpill {
   readonly offsets: Float64Array;
@@ -153,13 +149,19 @@ export class ShardSpill {
   succeeded = 0;
   /** Settles when every request has its result in the spill (or the download failed). */
   finished: Promise<void> = Promise.resolve();
-  private readonly writer: ChunkWriter;
+  private readonly fd: number;
+  private chunk = Buffer.allocUnsafe(SPILL_CHUNK_BYTES);
+  /** Where the buffer starts in the file; everything before it is final (written, or a hole never read). */
+  private chunkStart = 0;
+  private used = 0;
+  private chunkLines = 0;
+  private chunkTaken = 0;
   private ended = false;
   private failure: unknown;
   private waiting: { position: number; resume: () => void } | null = null;
-  private fd: number | null = null;
   private readonly blocks = new Map<number, Buffer>();
   private scratch = Buffer.allocUnsafe(BLOCK_BYTES);
+  private closed = false;
 
   constructor(
     readonly path: string,
@@ -167,7 +169,7 @@ export class ShardSpill {
   ) {
     this.offsets = new Float64Array(nRequests).fill(-1);
     this.lengths = new Uint32Array(nRequests);
-    this.writer = new ChunkWriter(path);
+    this.fd = openSync(path, "w+", 0o600);
   }
 
   get nRequests(): number {
@@ -178,19 +180,51 @@ export class ShardSpill {
     return (this.offsets[position] as number) >= 0;
   }
 
-  /** Appends the result of the request at `position`. */
+  /** Appends the result of the request at `position` (one line: JSON with raw last, see resultParts). */
   place(position: number, result: BatchResult, rawText?: string): void {
-    this.offsets[position] = this.writer.bytesWritten;
-    this.lengths[position] = writeResult(this.writer, result, rawText);
+    const { fields, raw } = resultParts(result, rawText);
+    // At most 3 bytes a UTF-16 unit, and the separators.
+    const most = (fields.length + (raw?.length ?? 0)) * 3 + RAW_KEY.length + 2;
+    if (this.used + most > this.chunk.length) this.seal();
+    if (most > this.chunk.length) this.chunk = Buffer.allocUnsafe(most);
+    const start = this.used;
+    if (raw === undefined) {
+      this.used += this.chunk.write(fields, this.used);
+      this.chunk[this.used] = 10;
+      this.used += 1;
+    } else {
+      // The fields' closing brace is left off: raw follows.
+      this.used += this.chunk.write(fields, this.used) - 1;
+      this.used += RAW_KEY.copy(this.chunk, this.used);
+      this.used += this.chunk.write(raw, this.used);
+      this.used += CLOSE_LINE.copy(this.chunk, this.used);
+    }
+    this.offsets[position] = this.chunkStart + start;
+    this.lengths[position] = this.used - start;
+    this.chunkLines += 1;
     if (result.status === "succeeded") this.succeeded += 1;
     if (this.waiting?.position === position) this.wake();
+  }
+
+  /** Ends the buffer: written unless every result in it was taken already. */
+  private seal(): void {
+    if (this.used === 0) return;
+    if (this.chunkTaken < this.chunkLines) {
+      let written = 0;
+      while (written < this.used)
+        written += writeSync(this.fd, this.chunk, written, this.used - written, this.chunkStart + written);
+    }
+    this.chunkStart += this.used;
+    this.used = 0;
+    this.chunkLines = 0;
+    this.chunkTaken = 0;
+    if (this.chunk.length > SPILL_CHUNK_BYTES) this.chunk = Buffer.allocUnsafe(SPILL_CHUNK_BYTES);
   }
 
   /** The download has ended: every request has its result (or `failure` says why not). */
   end(failure?: unknown): void {
     this.ended = true;
     this.failure = failure;
-    if (failure === undefined) this.writer.flush();
     this.wake();
   }
 
@@ -210,18 +244,25 @@ export class ShardSpill {
     }
   }
 
-  /** The stored line of the request at `position` (no newline); valid until the next read. */
-  line(position: number): Buffer {
+  /**
+   * The stored line of the request at `position` (no newline), for the reader, who takes each result once; valid
+   * until the next call.
+   */
+  take(position: number): Buffer {
     const offset = this.offsets[position] as number;
     const length = (this.lengths[position] as number) - 1;
     if (offset < 0) throw new Error(`no result for request ${position} of ${this.path}`);
-    // A result still in the write buffer is written out first.
-    if (offset + length > this.writer.flushedBytes) this.writer.flush();
-    this.fd ??= openSync(this.path, "r");
+    if (offset >= this.chunkStart) {
+      this.chunkTaken += 1;
+      const at = offset - this.chunkStart;
+      return this.chunk.subarray(at, at + length);
+    }
     const first = Math.floor(offset / BLOCK_BYTES);
-    const flushedBlock = this.writer.flushedBytes >= (first + 1) * BLOCK_BYTES;
-    if (Math.floor((offset + length) / BLOCK_BYTES) !== first || !flushedBlock) {
-      // Across two blocks, or in the block still being written: read as it is now, and not cached.
+    if (
+      Math.floor((offset + length) / BLOCK_BYTES) !== first ||
+      (first + 1) * BLOCK_BYTES > this.chunkStart
+    ) {
+      // Across two blocks, or in a block not final yet: read as it is, and not cached.
       if (length > this.scratch.length) this.scratch = Buffer.allocUnsafe(length);
       readSync(this.fd, this.scratch, 0, length, offset);
       return this.scratch.subarray(0, length);
@@ -244,9 +285,10 @@ export class ShardSpill {
 
   /** Closes and deletes the spill file. */
   async remove(): Promise<void> {
-    this.writer.destroy();
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    if (!this.closed) {
+      this.closed = true;
+      closeSync(this.fd);
+    }
     this.blocks.clear();
     await rm(this.path, { force: true });
   }

@@ -109,7 +109,7 @@ export class Retrieval {
         const position = taken[index] as number;
         taken[index] = position + 1;
         if (!spill.has(position)) await spill.waitFor(position);
-        const line = spill.line(position);
+        const line = spill.take(position);
         const result = JSON.parse(line.toString("utf8")) as BatchResult;
         writer.append(line);
         if (position + 1 === spill.nRequests) {
