@@ -12,8 +12,8 @@ const WINDOW_BYTES = 256 * 1024;
  * read is kept, so that reading its fields one by one parses its line once.
  */
 export class StoredRequests {
-  /** The requests as SimulatedBatch takes them: each a view that reads its line when a field is asked for. */
-  readonly list: SimRequest[] = [];
+  private views: SimRequest[] | null = null;
+  private count = 0;
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
   private fates = new Uint8Array(1024);
@@ -31,7 +31,19 @@ export class StoredRequests {
   ) {}
 
   get length(): number {
-    return this.list.length;
+    return this.count;
+  }
+
+  /**
+   * The requests as SimulatedBatch takes them: each a view that reads its line when a field is asked for (made on
+   * first asking, so that a file uploaded and never used in a batch costs only its table).
+   */
+  get list(): SimRequest[] {
+    if (!this.views) {
+      this.views = [];
+      for (let index = 0; index < this.count; index += 1) this.views.push(new StoredRequest(this, index));
+    }
+    return this.views;
   }
 
   /** Reads from now on from a copy (or link) of the same file. */
@@ -41,13 +53,14 @@ export class StoredRequests {
 
   /** Records the next request, read from the line at `offset` (`bytes` long, newline excluded). */
   add(request: SimRequest, offset: number, bytes: number): void {
-    const index = this.list.length;
+    const index = this.count;
     if (index === this.offsets.length) this.grow();
     this.offsets[index] = offset;
     this.lengths[index] = bytes;
     this.fates[index] = FATES.indexOf(request.fate);
     this.refused[index] = request.rejection ? 1 : 0;
-    this.list.push(new StoredRequest(this, index));
+    this.count += 1;
+    this.views?.push(new StoredRequest(this, index));
   }
 
   fateOf(index: number): RequestFate {

@@ -85,11 +85,16 @@ function hash(bytes: Uint8Array, start: number, end: number): number {
  * the job), about once in a few hundred jobs of millions of IDs.
  */
 export class FingerprintIdSet {
-  private table = new Uint32Array(1 << 20);
+  private table: Uint32Array;
   private count = 0;
   private readonly log: ChunkWriter;
 
-  constructor(private readonly logPath: string) {
+  constructor(
+    private readonly logPath: string,
+    /** Slots to start with, a power of two (4 MB' worth by default: room for 786,432 IDs before it grows). */
+    slots = 1 << 20,
+  ) {
+    this.table = new Uint32Array(slots);
     this.log = new ChunkWriter(logPath, undefined, 64 * 1024);
   }
 

@@ -195,5 +195,12 @@ export function parseStoredInput(path: string, options: InputOptions): ParsedInp
       totals.succeeded.outputTokens += completion.outputTokens;
     }
   });
-  return { requests: table.list, error, totals, stored: table };
+  return {
+    get requests() {
+      return table.list;
+    },
+    error,
+    totals,
+    stored: table,
+  };
 }
