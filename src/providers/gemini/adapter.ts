@@ -8,7 +8,7 @@ import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { HttpConnectionError, HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
 import { readJsonWithout, streamJsonArrays } from "../shared/json-stream.js";
-import { resumableLines } from "../shared/lines.js";
+import { resumableRecords } from "../shared/lines.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import {
@@ -86,6 +86,8 @@ export class GeminiAdapter implements ProviderAdapter {
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
       authHeaders: { "x-goog-api-key": config.apiKey },
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
   }
 
@@ -274,15 +276,25 @@ export class GeminiAdapter implements ProviderAdapter {
   /** The lines of a responses file, downloaded as a stream (`/download/…:download?alt=media`, as documented). */
   private async *fileResults(fileName: string): AsyncGenerator<ParsedResult> {
     const url = this.rest.url(`/download${resourcePath(fileName)}:download`, { alt: "media" });
-    const lines = resumableLines(async () => {
-      try {
-        return await this.rest.withRetries(() => this.rest.request("GET", url));
-      } catch (error) {
-        throw toProviderError(this.name, `downloading ${fileName}`, error);
-      }
-    });
-    for await (const line of lines) {
-      const parsed = parseGeminiRecord(JSON.parse(line));
+    const records = resumableRecords(
+      async () => {
+        try {
+          return await this.rest.withRetries(() => this.rest.request("GET", url));
+        } catch (error) {
+          throw toProviderError(this.name, `downloading ${fileName}`, error);
+        }
+      },
+      {
+        parse: (line) => JSON.parse(line) as unknown,
+        // Lines are joined on their key, Gemini's custom_id.
+        idOf: (record) => {
+          const key = (record as { key?: unknown } | null)?.key;
+          return typeof key === "string" ? key : undefined;
+        },
+      },
+    );
+    for await (const record of records) {
+      const parsed = parseGeminiRecord(record);
       if (parsed) yield parsed;
     }
   }

@@ -1,15 +1,17 @@
 import type { BatchRequest } from "../../types.js";
 import { cancelUnlessEnded } from "../shared/cancel.js";
+import { deleteResources, filePath } from "../shared/delete.js";
 import { checkOnlyEndpoint } from "../shared/endpoint.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { asArray, asNumber, asObject, type JsonObject } from "../shared/json.js";
-import { resumableLines } from "../shared/lines.js";
+import { customIdOf, resumableRecords } from "../shared/lines.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import { matchesTags, metadataFor } from "../shared/tags.js";
 import { uploadMultipartFile } from "../shared/upload.js";
 import {
   AmbiguousCreateError,
+  type BatchFiles,
   type BatchLookup,
   type CreateBatchInput,
   type ParsedResult,
@@ -54,6 +56,8 @@ export class MistralAdapter implements ProviderAdapter {
       baseURL: `${root}/v1`,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS);
   }
@@ -182,13 +186,27 @@ export class MistralAdapter implements ProviderAdapter {
   }
 
   /** Results exist once the job has ended: the output file (successes) and the error file (failures). */
+  /** The uploaded input file and the output and error files (Mistral keeps results with no expiry). */
+  deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    const ids = [files.inputFileId, files.outputFileId, files.errorFileId];
+    return deleteResources(
+      this.client,
+      this.name,
+      ids.map((id) => ({ id, path: filePath })),
+    );
+  }
+
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
       if (!fileId) continue;
       try {
-        // A download cut midway is read again from the start, skipping the lines already yielded.
-        for await (const line of resumableLines(() => this.client.openContent(fileId))) {
-          const parsed = parseMistralRecord(JSON.parse(line));
+        // A download cut midway is read again from the start, skipping the records already yielded.
+        const records = resumableRecords(() => this.client.openContent(fileId), {
+          parse: (line) => JSON.parse(line) as unknown,
+          idOf: customIdOf,
+        });
+        for await (const record of records) {
+          const parsed = parseMistralRecord(record);
           if (parsed) yield parsed;
         }
       } catch (error) {

@@ -14,6 +14,7 @@ import {
   type ResolvedProviderConfig,
 } from "../../types.js";
 import { cancelUnlessEnded } from "../cancel.js";
+import { deleteResources, filePath } from "../delete.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
 import { HttpStatusError } from "../http.js";
 import { asArray, asObject, asString, type JsonObject } from "../json.js";
@@ -195,20 +196,13 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     );
   }
 
-  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
-    const deleted: string[] = [];
-    for (const fileId of [files.inputFileId, files.outputFileId, files.errorFileId]) {
-      if (!fileId) continue;
-      try {
-        await this.rest.call("DELETE", `/files/${encodeURIComponent(fileId)}`, { retry: true });
-      } catch (error) {
-        // Already gone (deleted by hand, or expired) is what cleanup wants.
-        if (!(error instanceof HttpStatusError && error.status === 404))
-          throw toProviderError(this.name, `deleting file ${fileId}`, error);
-      }
-      deleted.push(fileId);
-    }
-    return deleted;
+  deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    const ids = [files.inputFileId, files.outputFileId, files.errorFileId];
+    return deleteResources(
+      this.rest,
+      this.name,
+      ids.map((id) => ({ id, path: filePath })),
+    );
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
