@@ -168,9 +168,7 @@ describe("the dashboard's server and API", () => {
     expect(labels.actions.retry).toBe(true);
     await client.retryFailed("labels");
     const parent = (await get("/api/jobs/labels")).json();
-    expect(parent.chain.followUps).toEqual([
-      { jobId: "labels-retry-1", status: "pending", nRequests: 2 },
-    ]);
+    expect(parent.chain.followUps).toEqual([{ jobId: "labels-retry-1", status: "pending", nRequests: 2 }]);
     const child = (await get("/api/jobs/labels-retry-1")).json();
     expect(child.chain.parent).toEqual({ jobId: "labels", status: "expired", nRequests: 6 });
 

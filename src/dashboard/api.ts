@@ -98,8 +98,12 @@ function readableEntry(entry: IndexedJob): IndexedJob & { record: JobRecord } {
   return entry as IndexedJob & { record: JobRecord };
 }
 
-function resultsSource(context: ApiContext, entry: IndexedJob, merged: boolean): ResultsSource {
-  const source = context.state.results.source(entry, merged);
+async function resultsSource(
+  context: ApiContext,
+  entry: IndexedJob,
+  merged: boolean,
+): Promise<ResultsSource> {
+  const source = await context.state.results.source(entry, merged);
   if ("unavailable" in source) throw new HttpError(409, "results_not_stored", source.unavailable);
   return source;
 }
@@ -180,6 +184,7 @@ const showJob: ApiHandler = async (context) => {
       cost,
       poll: state.poller?.state(entry.jobId) ?? null,
       readOnly: state.readOnly,
+      mergedAvailable: !("unavailable" in (await state.results.source(entry, true))),
     }),
   );
 };
@@ -188,7 +193,7 @@ const listResults: ApiHandler = async (context) => {
   const { response, url, state } = context;
   const query = parseResultsQuery(url.searchParams);
   const entry = readableEntry(await entryOf(context));
-  const source = state.results.source(entry, query.merged);
+  const source = await state.results.source(entry, query.merged);
   if ("unavailable" in source) {
     state.send(response, 200, { stored: false, reason: source.unavailable });
     return;
@@ -203,7 +208,7 @@ const showResult: ApiHandler = async (context) => {
     throw new HttpError(400, "invalid_position", "The result's position must be a whole number from 0.");
   const merged = url.searchParams.get("merged") === "1";
   const entry = readableEntry(await entryOf(context));
-  const result = await state.results.one(resultsSource(context, entry, merged), position);
+  const result = await state.results.one(await resultsSource(context, entry, merged), position);
   if (!result)
     throw new HttpError(404, "result_not_found", `Job "${entry.jobId}" has no result at ${position}.`);
   state.send(response, 200, { position, result });
@@ -216,7 +221,7 @@ const download: ApiHandler = async (context) => {
     throw new HttpError(400, "invalid_format", "format must be jsonl or csv.");
   const merged = url.searchParams.get("merged") === "1";
   const entry = readableEntry(await entryOf(context));
-  await sendResultsFile(response, resultsSource(context, entry, merged), {
+  await sendResultsFile(response, await resultsSource(context, entry, merged), {
     jobId: entry.jobId,
     format,
     merged,

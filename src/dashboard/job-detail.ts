@@ -64,7 +64,12 @@ export interface JobDetail {
     /** The results are stored but not counted yet: ask again. */
     pending: boolean;
   };
-  chain: { parent: ChainLink | null; followUps: ChainLink[] };
+  chain: {
+    parent: ChainLink | null;
+    followUps: ChainLink[];
+    /** Every job of the chain from here down has its results stored: they can be read merged. */
+    mergedAvailable: boolean;
+  };
   poll: PollState | null;
   actions: { refresh: boolean; cancel: boolean; retry: boolean };
 }
@@ -110,6 +115,7 @@ export function jobDetail(options: {
   cost: JobCost | null | undefined;
   poll: PollState | null;
   readOnly: boolean;
+  mergedAvailable: boolean;
 }): JobDetail {
   const { entry, index, watched, cost } = options;
   const record = entry.record;
@@ -160,6 +166,7 @@ export function jobDetail(options: {
     chain: {
       parent: record.parent_job_id ? link(index, record.parent_job_id) : null,
       followUps: (record.retry_job_ids ?? []).map((jobId) => link(index, jobId)),
+      mergedAvailable: options.mergedAvailable && (record.retry_job_ids?.length ?? 0) > 0,
     },
     poll: options.poll,
     actions: {

@@ -118,7 +118,7 @@ export class ResultsReader {
   ) {}
 
   /** The source of a job's results, or the reason there is none yet. */
-  source(entry: IndexedJob, merged: boolean): ResultsSource | { unavailable: string } {
+  async source(entry: IndexedJob, merged: boolean): Promise<ResultsSource | { unavailable: string }> {
     if (!entry.record) return { unavailable: "The job's record cannot be read." };
     if (!merged) {
       if (!entry.stamps.results) return { unavailable: "The results are not in the workspace yet." };
@@ -142,8 +142,13 @@ export class ResultsReader {
       parts.push(`${job.jobId}@${stamp.mtimeMs}:${stamp.size}:${stamp.ino}`);
       for (const childId of job.record.retry_job_ids ?? []) {
         const child = this.index.get(childId);
-        // A follow-up whose creation never finished has no record, and nothing to lay over.
         if (child) pending.push(child);
+        // A follow-up whose creation never finished has no record, and nothing to lay over; one the index has
+        // not read yet does.
+        else if ((await this.store.workspace.stampsOf(childId)).record)
+          return {
+            unavailable: `The results of ${childId} in the retry chain are not in the workspace yet.`,
+          };
       }
     }
     return {

@@ -148,9 +148,15 @@ export function createJobView(context, jobId, query) {
     return button;
   }
 
+  let actionsShown = "";
+
   /** @param {any} detail */
   function renderActions(detail) {
     const job = detail.job;
+    // Drawn again only when they change: a live update must not pull a button from under the pointer.
+    const shown = JSON.stringify([detail.actions, job.resultsStored, detail.chain.mergedAvailable]);
+    if (shown === actionsShown) return;
+    actionsShown = shown;
     /** @type {HTMLElement[]} */
     const buttons = [];
     if (detail.actions.refresh) {
@@ -193,29 +199,20 @@ export function createJobView(context, jobId, query) {
         }),
       );
     }
-    if (job.resultsStored) {
-      const merged = detail.chain.followUps.length > 0 ? "&merged=1" : "";
-      buttons.push(
-        h(
-          "a",
-          {
-            class: "button",
-            href: `${jobPath(jobId)}/download?format=jsonl${merged}`,
-            attrs: { download: "" },
-          },
-          "Download JSONL",
-        ),
-        h(
-          "a",
-          {
-            class: "button",
-            href: `${jobPath(jobId)}/download?format=csv${merged}`,
-            attrs: { download: "" },
-          },
-          "Download CSV",
-        ),
+    /** @param {string} format @param {boolean} merged */
+    const download = (format, merged) =>
+      h(
+        "a",
+        {
+          class: "button",
+          href: `${jobPath(jobId)}/download?format=${format}${merged ? "&merged=1" : ""}`,
+          attrs: { download: "" },
+          ...(merged ? { title: "Each request's latest attempt along the retry chain" } : {}),
+        },
+        `Download ${merged ? "merged " : ""}${format.toUpperCase()}`,
       );
-    }
+    if (job.resultsStored) buttons.push(download("jsonl", false), download("csv", false));
+    if (detail.chain.mergedAvailable) buttons.push(download("jsonl", true), download("csv", true));
     replace(actions, buttons);
   }
 

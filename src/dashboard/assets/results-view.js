@@ -187,7 +187,12 @@ export function createResultsPanel(context, jobId, options) {
         .map(([name, value]) => `${count(/** @type {number} */ (value))} ${name}`)
         .join(", ");
       const all = Object.values(page.counts).reduce((sum, value) => sum + value, 0);
-      replace(summary, page.total === all ? `${count(all)} results: ${counts}.` : `${count(page.total)} of ${count(all)} results match (${counts}).`);
+      replace(
+        summary,
+        page.total === all
+          ? `${count(all)} results: ${counts}.`
+          : `${count(page.total)} of ${count(all)} results match (${counts}).`,
+      );
       replace(
         body,
         page.rows.length
