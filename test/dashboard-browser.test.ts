@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard in Debian's Chromium, driven by playwright-core, over a workspace of jobs at the emulator. One
  * dashboard and one browser for the whole file; the tests run in order (the clock moves the jobs along).

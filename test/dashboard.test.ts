@@ -4,7 +4,7 @@ import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Dashboard, type DashboardOptions, startDashboard } from "../src/dashboard/index.js";
-import type { RelayClient } from "../src/index.js";
+import type { JobFilter, RelayClient } from "../src/index.js";
 import { JobIndex } from "../src/jobs/job-index.js";
 import { JobStore } from "../src/jobs/store.js";
 import { Workspace } from "../src/workspace/workspace.js";
@@ -123,6 +123,16 @@ describe("the dashboard's server and API", () => {
     const second = (await get("/api/jobs?sort=id&order=desc&pageSize=2&page=2")).json();
     expect(second).toMatchObject({ page: 2, pages: 3, total: 6 });
     expect(second.rows.map((row: { jobId: string }) => row.jobId)).toEqual(["labels", "crafted"]);
+    // The table's filters are the library's (getAllJobs), newest first.
+    for (const [query, filter] of [
+      ["status=in_progress,expired", { status: ["in_progress", "expired"] }],
+      ["provider=openai&q=a", { provider: "openai", search: "a" }],
+      [`since=${today}T00:00:00Z`, { since: `${today}T00:00:00Z` }],
+      [`until=${today}&q=LABEL`, { until: today, search: "LABEL" }],
+    ] as [string, JobFilter][]) {
+      const expected = (await client.getAllJobs(filter)).map((record) => record.job_id);
+      expect(await ids(query), query).toEqual(expected);
+    }
     for (const bad of [
       "status=done",
       "provider=acme",

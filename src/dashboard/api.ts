@@ -12,7 +12,7 @@ import { type DownloadFormat, sendResultsFile } from "./downloads.js";
 import type { EventHub } from "./events.js";
 import type { ProgressHistory } from "./history.js";
 import { jobDetail } from "./job-detail.js";
-import { JOB_STATUSES, jobTable, parseTableQuery } from "./job-table.js";
+import { JOB_STATUSES, jobTable, parseTableQuery, type TableOrders } from "./job-table.js";
 import type { ProviderPoller } from "./poller.js";
 import { parseResultsQuery, RESULT_STATUSES, type ResultsReader, type ResultsSource } from "./results.js";
 
@@ -26,6 +26,8 @@ export interface DashboardState {
   history: ProgressHistory;
   poller: ProviderPoller | null;
   events: EventHub;
+  /** The jobs table's sorted orders, kept between requests. */
+  orders: TableOrders;
   readOnly: boolean;
   sessionToken: string;
   pollIntervalMs: number;
@@ -149,12 +151,17 @@ const listJobs: ApiHandler = async ({ response, url, state }) => {
   const entries = state.index.list();
   let page: ReturnType<typeof jobTable>;
   try {
-    page = jobTable(entries, query, (entry) => state.costs.lookup(entry), state.index.version);
+    page = jobTable(
+      entries,
+      query,
+      (entry) => state.costs.lookup(entry),
+      { index: state.index.version, costs: state.costs.version },
+      state.orders,
+    );
   } catch (error) {
     if (error instanceof ValidationError) throw new HttpError(400, "invalid_filter", error.message);
     throw error;
   }
-  state.costs.want(entries);
   state.send(response, 200, { ...page, costVersion: state.costs.version });
 };
 

@@ -1,16 +1,19 @@
 import type { JobCost, RelayClient } from "../client.js";
 import type { IndexedJob } from "../jobs/job-index.js";
-import type { FileStamp } from "../workspace/workspace.js";
+import type { JobFileStamps } from "../workspace/workspace.js";
 
-const stampKey = (stamp: FileStamp | null) => (stamp ? `${stamp.mtimeMs}:${stamp.size}:${stamp.ino}` : "-");
-const keyOf = (entry: IndexedJob) => `${stampKey(entry.stamps.record)}/${stampKey(entry.stamps.results)}`;
+/**
+ * Whether a cost was counted from the files the entry was read from: the index keeps an entry's stamps object for
+ * as long as its files do not change, and makes a new one when they do.
+ */
+const sameFiles = (counted: JobFileStamps, entry: IndexedJob) => counted === entry.stamps;
 
 /**
  * What each job with stored results actually cost (client.jobCost), counted once per version of its files and in
  * the background, one job at a time, so that a table over thousands of jobs never waits for their results to be read.
  */
 export class CostCache {
-  private readonly known = new Map<string, { key: string; cost: JobCost | null }>();
+  private readonly known = new Map<string, { stamps: JobFileStamps; cost: JobCost | null }>();
   private readonly queue = new Map<string, IndexedJob>();
   private readonly waiting = new Map<string, Promise<void>>();
   private running = false;
@@ -23,14 +26,14 @@ export class CostCache {
   /** The job's counted cost, or undefined while it is not counted for its current files. */
   lookup(entry: IndexedJob): { costUsd: number | null } | undefined {
     const found = this.known.get(entry.jobId);
-    if (!found || found.key !== keyOf(entry)) return undefined;
+    if (!found || !sameFiles(found.stamps, entry)) return undefined;
     return { costUsd: found.cost?.costUsd ?? null };
   }
 
   /** The full cost report, counted now if needed, giving up after `waitMs` (then undefined: ask again later). */
   async report(entry: IndexedJob, waitMs: number): Promise<JobCost | null | undefined> {
     const found = this.known.get(entry.jobId);
-    if (found && found.key === keyOf(entry)) return found.cost;
+    if (found && sameFiles(found.stamps, entry)) return found.cost;
     this.queue.delete(entry.jobId);
     let counting = this.waiting.get(entry.jobId);
     if (!counting) {
@@ -44,7 +47,7 @@ export class CostCache {
     await Promise.race([counting, timeout]);
     clearTimeout(timer);
     const after = this.known.get(entry.jobId);
-    return after && after.key === keyOf(entry) ? after.cost : undefined;
+    return after && sameFiles(after.stamps, entry) ? after.cost : undefined;
   }
 
   /** Queues the jobs whose stored results are not counted yet. */
@@ -88,7 +91,7 @@ export class CostCache {
       // Unreadable results have no cost; the results view says why.
       cost = null;
     }
-    this.known.set(entry.jobId, { key: keyOf(entry), cost });
+    this.known.set(entry.jobId, { stamps: entry.stamps, cost });
     this.version += 1;
   }
 }

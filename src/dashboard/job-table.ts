@@ -1,5 +1,5 @@
 import type { IndexedJob } from "../jobs/job-index.js";
-import { type JobFilter, recordFilter } from "../jobs/listing.js";
+import { instantOf, type JobFilter } from "../jobs/listing.js";
 import { PROVIDER_NAMES } from "../providers/registry.js";
 import type { JobStatus, ProviderName } from "../types.js";
 import { HttpError } from "../util/http-server.js";
@@ -237,24 +237,137 @@ const STATUS_ORDER = new Map<JobStatus, number>(
 type Comparable = string | number;
 const compare = (a: Comparable, b: Comparable) => (a < b ? -1 : a > b ? 1 : 0);
 
-function sortValue(key: SortKey, record: JobRecord, cost: number | null): Comparable {
+/**
+ * What filtering, sorting and totals read of a job, made once per version of its record: one small object per job
+ * instead of its whole record (a pass over ten thousand records is bound by memory, not by the comparisons).
+ */
+interface Facts {
+  entry: IndexedJob;
+  jobId: string;
+  status: JobStatus;
+  provider: string;
+  submittedAt: string;
+  submittedMs: number;
+  /** The ID and the description, lower case, for the text filter. */
+  text: string;
+  requests: number;
+  completed: number;
+  failed: number;
+  estimate: number | null;
+  hasResults: boolean;
+}
+
+const factsCache = new WeakMap<IndexedJob, Facts>();
+
+function factsOf(entry: IndexedJob & { record: JobRecord }): Facts {
+  let facts = factsCache.get(entry);
+  if (!facts) {
+    const record = entry.record;
+    const estimate = record.estimated_cost?.cost_usd;
+    facts = {
+      entry,
+      jobId: record.job_id,
+      status: record.status,
+      provider: record.provider,
+      submittedAt: record.submitted_at,
+      submittedMs: Date.parse(record.submitted_at),
+      text: `${record.job_id}\n${typeof record.description === "string" ? record.description : ""}`.toLowerCase(),
+      requests: record.n_requests,
+      completed: record.completed_requests,
+      failed: record.failed_requests,
+      estimate: typeof estimate === "number" ? estimate : null,
+      hasResults: entry.stamps.results !== null,
+    };
+    factsCache.set(entry, facts);
+  }
+  return facts;
+}
+
+/** recordFilter (jobs/listing.ts) over a job's facts: the same bounds, the same tests. */
+function factsFilter(filter: JobFilter): (facts: Facts) => boolean {
+  const set = <T>(value: T | readonly T[] | undefined) =>
+    value === undefined ? undefined : new Set<T>(Array.isArray(value) ? value : [value as T]);
+  const statuses = set(filter.status);
+  const providers = set<string>(filter.provider);
+  const since = filter.since === undefined ? undefined : instantOf(filter.since, "since");
+  const until = filter.until === undefined ? undefined : instantOf(filter.until, "until", true);
+  const search = filter.search?.toLowerCase();
+  return (facts) =>
+    (!statuses || statuses.has(facts.status)) &&
+    (!providers || providers.has(facts.provider)) &&
+    (since === undefined || facts.submittedMs >= since) &&
+    (until === undefined || facts.submittedMs <= until) &&
+    (!search || facts.text.includes(search));
+}
+
+function sortValue(key: SortKey, facts: Facts, costs: CostLookup): Comparable {
   switch (key) {
     case "submitted":
-      return record.submitted_at;
+      return facts.submittedAt;
     case "id":
-      return record.job_id;
+      return facts.jobId;
     case "status":
-      return STATUS_ORDER.get(record.status) ?? 99;
+      return STATUS_ORDER.get(facts.status) ?? 99;
     case "provider":
-      return record.provider;
+      return facts.provider;
     case "requests":
-      return record.n_requests;
+      return facts.requests;
     case "progress":
-      return record.n_requests === 0
-        ? 0
-        : (record.completed_requests + record.failed_requests) / record.n_requests;
+      return facts.requests === 0 ? 0 : (facts.completed + facts.failed) / facts.requests;
     case "cost":
-      return cost ?? -1;
+      // What it cost where counted, else what it was estimated to cost.
+      return (facts.hasResults ? costs(facts.entry)?.costUsd : undefined) ?? facts.estimate ?? -1;
+  }
+}
+
+/**
+ * The readable jobs in each order asked for, kept while the index does not change (and, sorted by cost, while no
+ * cost is newly counted): a page of a large table then costs one filtering pass, not a sort.
+ */
+export class TableOrders {
+  private readonly orders = new Map<string, readonly Facts[]>();
+  private unreadableEntries: readonly IndexedJob[] | null = null;
+  private stamp = -1;
+
+  /** The entries whose record cannot be read. */
+  unreadable(entries: readonly IndexedJob[], versions: { index: number }): readonly IndexedJob[] {
+    this.expire(versions.index);
+    this.unreadableEntries ??= entries.filter((entry) => !entry.record);
+    return this.unreadableEntries;
+  }
+
+  private expire(version: number): void {
+    if (this.stamp === version) return;
+    this.orders.clear();
+    this.unreadableEntries = null;
+    this.stamp = version;
+  }
+
+  sorted(
+    entries: readonly IndexedJob[],
+    query: Pick<TableQuery, "sort" | "order">,
+    costs: CostLookup,
+    versions: { index: number; costs: number },
+  ): readonly Facts[] {
+    this.expire(versions.index);
+    const key = `${query.sort}:${query.order}${query.sort === "cost" ? `:${versions.costs}` : ""}`;
+    let sorted = this.orders.get(key);
+    if (!sorted) {
+      const readable = entries.flatMap((entry) =>
+        entry.record ? [factsOf(entry as IndexedJob & { record: JobRecord })] : [],
+      );
+      if (query.sort === "id" && query.order === "asc") sorted = readable;
+      else {
+        const sign = query.order === "asc" ? 1 : -1;
+        const keyed = readable.map((facts) => ({ facts, value: sortValue(query.sort, facts, costs) }));
+        keyed.sort((a, b) => sign * compare(a.value, b.value) || compare(a.facts.jobId, b.facts.jobId));
+        sorted = keyed.map((item) => item.facts);
+      }
+      // Sorted by cost, an order per cost version: only the latest few are worth keeping.
+      if (this.orders.size > 16) this.orders.clear();
+      this.orders.set(key, sorted);
+    }
+    return sorted;
   }
 }
 
@@ -263,15 +376,14 @@ export function jobTable(
   entries: readonly IndexedJob[],
   query: TableQuery,
   costs: CostLookup,
-  version: number,
+  versions: { index: number; costs: number },
+  orders: TableOrders = new TableOrders(),
 ): TablePage {
-  const matches = recordFilter(query.filter);
+  const matches = factsFilter(query.filter);
   const { status: _status, ...withoutStatus } = query.filter;
-  const matchesButStatus = recordFilter(withoutStatus);
+  const matchesButStatus = factsFilter(withoutStatus);
   const search = query.filter.search?.toLowerCase();
-  const byStatus: Record<string, number> = Object.fromEntries(
-    [...JOB_STATUSES, CORRUPT].map((status) => [status, 0]),
-  );
+  const byStatus = new Map<string, number>([...JOB_STATUSES, CORRUPT].map((status) => [status, 0]));
   const matching: TableTotals["matching"] = {
     jobs: 0,
     requests: 0,
@@ -284,55 +396,46 @@ export function jobTable(
     costUnpriced: 0,
     costPending: 0,
   };
-  const corrupt: IndexedJob[] = [];
-  let rows: { entry: IndexedJob; record: JobRecord; cost: number | null }[] = [];
-  for (const entry of entries) {
-    const record = entry.record;
-    if (!record) {
-      const shown = !search || entry.jobId.toLowerCase().includes(search);
-      if (shown && !query.filter.provider && !query.filter.since && !query.filter.until)
-        byStatus[CORRUPT] = (byStatus[CORRUPT] ?? 0) + 1;
-      if (shown && query.corrupt) corrupt.push(entry);
-      continue;
-    }
-    if (!matchesButStatus(record)) continue;
-    byStatus[record.status] = (byStatus[record.status] ?? 0) + 1;
-    if (!matches(record)) continue;
-    const cost = entry.stamps.results ? costs(entry) : undefined;
-    matching.jobs += 1;
-    matching.requests += record.n_requests;
-    matching.completed += record.completed_requests;
-    matching.failed += record.failed_requests;
-    const estimate = record.estimated_cost?.cost_usd;
-    if (typeof estimate === "number") matching.estimatedCostUsd += estimate;
-    else matching.estimateMissing += 1;
-    if (cost) {
-      matching.costCounted += 1;
-      if (cost.costUsd === null) matching.costUnpriced += 1;
-      else matching.actualCostUsd += cost.costUsd;
-    } else if (entry.stamps.results) matching.costPending += 1;
-    // Sorted by cost: what it cost where counted, else what it was estimated to cost.
-    rows.push({ entry, record, cost: cost?.costUsd ?? estimate ?? null });
-  }
-  if (query.sort !== "id" || query.order !== "asc") {
-    const sign = query.order === "asc" ? 1 : -1;
-    const keyed = rows.map((row) => ({ row, value: sortValue(query.sort, row.record, row.cost) }));
-    keyed.sort((a, b) => sign * compare(a.value, b.value) || compare(a.row.entry.jobId, b.row.entry.jobId));
-    rows = keyed.map((item) => item.row);
-  }
   // Unreadable records come first, so that they are seen.
-  const ordered: IndexedJob[] = [...corrupt, ...rows.map((row) => row.entry)];
+  const ordered: IndexedJob[] = [];
+  for (const entry of orders.unreadable(entries, versions)) {
+    const shown = !search || entry.jobId.toLowerCase().includes(search);
+    if (shown && !query.filter.provider && !query.filter.since && !query.filter.until)
+      byStatus.set(CORRUPT, (byStatus.get(CORRUPT) ?? 0) + 1);
+    if (shown && query.corrupt) ordered.push(entry);
+  }
+  for (const facts of orders.sorted(entries, query, costs, versions)) {
+    if (!matchesButStatus(facts)) continue;
+    byStatus.set(facts.status, (byStatus.get(facts.status) ?? 0) + 1);
+    if (!matches(facts)) continue;
+    matching.jobs += 1;
+    matching.requests += facts.requests;
+    matching.completed += facts.completed;
+    matching.failed += facts.failed;
+    if (facts.estimate !== null) matching.estimatedCostUsd += facts.estimate;
+    else matching.estimateMissing += 1;
+    if (facts.hasResults) {
+      const cost = costs(facts.entry);
+      if (!cost) matching.costPending += 1;
+      else {
+        matching.costCounted += 1;
+        if (cost.costUsd === null) matching.costUnpriced += 1;
+        else matching.actualCostUsd += cost.costUsd;
+      }
+    }
+    ordered.push(facts.entry);
+  }
   const total = ordered.length;
   const pages = Math.max(1, Math.ceil(total / query.pageSize));
   const page = Math.min(query.page, pages);
   const slice = ordered.slice((page - 1) * query.pageSize, page * query.pageSize);
   return {
-    version,
+    version: versions.index,
     page,
     pageSize: query.pageSize,
     pages,
     total,
     rows: slice.map((entry) => summarise(entry, costs)),
-    totals: { jobs: entries.length, byStatus, matching },
+    totals: { jobs: entries.length, byStatus: Object.fromEntries(byStatus), matching },
   };
 }

@@ -26,6 +26,7 @@ import {
   tokensEqual,
 } from "./guard.js";
 import { ProgressHistory } from "./history.js";
+import { TableOrders } from "./job-table.js";
 import { ProviderPoller } from "./poller.js";
 import { ResultsReader } from "./results.js";
 import { knownSecrets, redact } from "./secrets.js";
@@ -146,6 +147,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     history,
     poller: null,
     events,
+    orders: new TableOrders(),
     readOnly,
     sessionToken: randomBytes(24).toString("base64url"),
     pollIntervalMs,
@@ -153,6 +155,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       await index.refresh();
       if (index.version === lastVersion && costs.version === lastCostVersion) return;
       const changed = index.changedSince(lastVersion);
+      // What the stored results cost is counted in the background, for the jobs whose files changed.
+      if (index.version !== lastVersion) costs.want(index.list());
       for (const jobId of changed) {
         const record = index.get(jobId)?.record;
         if (record) history.observe(record);

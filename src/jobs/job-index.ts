@@ -34,6 +34,8 @@ export class JobIndex {
   private readonly rescanIntervalMs: number;
   /** Job IDs in order; rebuilt only when a job is added or removed. */
   private sortedIds: string[] | null = null;
+  /** list()'s answer, until an entry changes. */
+  private listed: readonly IndexedJob[] | null = null;
   private watcher: { close(): void } | null = null;
   private built = false;
   private rescanNeeded = false;
@@ -63,7 +65,8 @@ export class JobIndex {
   /** Every job, sorted by ID. */
   list(): readonly IndexedJob[] {
     this.sortedIds ??= [...this.entries.keys()].sort();
-    return this.sortedIds.map((jobId) => this.entries.get(jobId) as IndexedJob);
+    this.listed ??= this.sortedIds.map((jobId) => this.entries.get(jobId) as IndexedJob);
+    return this.listed;
   }
 
   get(jobId: string): IndexedJob | undefined {
@@ -157,6 +160,7 @@ export class JobIndex {
     if (entry && sameStamp(entry.stamps.record, stamps.record)) {
       if (sameStamp(entry.stamps.results, stamps.results)) return false;
       this.entries.set(jobId, { ...entry, stamps, version });
+      this.listed = null;
       return true;
     }
     let listing: JobListing;
@@ -173,6 +177,7 @@ export class JobIndex {
     if (listing.record === null && listing.error === null) return this.remove(jobId, version);
     if (!entry) this.sortedIds = null;
     this.entries.set(jobId, { ...listing, stamps, version });
+    this.listed = null;
     this.removed.delete(jobId);
     return true;
   }
@@ -180,6 +185,7 @@ export class JobIndex {
   private remove(jobId: string, version: number): boolean {
     if (!this.entries.delete(jobId)) return false;
     this.sortedIds = null;
+    this.listed = null;
     this.removed.set(jobId, version);
     return true;
   }
