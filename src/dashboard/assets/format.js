@@ -46,3 +46,6 @@ export function relative(iso, now = Date.now()) {
 
 /** @param {string} status */
 export const statusLabel = (status) => status.replace(/_/g, " ");
+
+/** "1 job", "3 jobs". @param {number} value @param {string} word */
+export const counted = (value, word) => `${count(value)} ${word}${value === 1 ? "" : "s"}`;

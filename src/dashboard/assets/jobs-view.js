@@ -3,7 +3,7 @@
 import { getJson } from "./api.js";
 import { progressBar, statusBar } from "./charts.js";
 import { h, jobHref, replace } from "./dom.js";
-import { count, dateTime, money, relative, statusLabel } from "./format.js";
+import { count, counted, dateTime, money, relative, statusLabel } from "./format.js";
 
 /** @typedef {import("./app.js").ViewContext} ViewContext */
 
@@ -292,14 +292,14 @@ export function createJobsView(context) {
         h(
           "dd",
           { dataset: { total: "jobs" } },
-          `${count(matching.jobs)} jobs, ${count(matching.requests)} requests`,
+          `${counted(matching.jobs, "job")}, ${counted(matching.requests, "request")}`,
         ),
         h("dt", null, "Cost"),
         h(
           "dd",
           { dataset: { total: "cost" } },
           money(matching.actualCostUsd),
-          h("span", { class: "muted" }, ` counted over ${count(matching.costCounted)} jobs`),
+          h("span", { class: "muted" }, ` counted over ${counted(matching.costCounted, "job")}`),
           matching.costPending
             ? h("span", { class: "muted" }, `, ${count(matching.costPending)} being counted`)
             : null,
@@ -313,7 +313,11 @@ export function createJobsView(context) {
           null,
           `~${money(matching.estimatedCostUsd)}`,
           matching.estimateMissing
-            ? h("span", { class: "muted" }, ` (${count(matching.estimateMissing)} jobs without an estimate)`)
+            ? h(
+                "span",
+                { class: "muted" },
+                ` (${counted(matching.estimateMissing, "job")} without an estimate)`,
+              )
             : null,
         ),
       ),

@@ -57,13 +57,14 @@ export function createResultsPanel(context, jobId, options) {
   const table = h("table", { class: "results" }, head, body);
   const pager = h("nav", { class: "pager", attrs: { "aria-label": "Result pages" } });
   const raw = h("section", { class: "raw", attrs: { hidden: "", "aria-label": "Raw record" } });
+  const wrap = h("div", { class: "table-wrap" }, table);
   const element = h(
     "section",
     { class: "results-panel" },
     h("h3", null, "Results"),
     controls,
     summary,
-    h("div", { class: "table-wrap" }, table),
+    wrap,
     pager,
     raw,
   );
@@ -176,6 +177,7 @@ export function createResultsPanel(context, jobId, options) {
             .map((label) => h("th", { attrs: { scope: "col" } }, label)),
         ),
       );
+      wrap.hidden = !page.stored;
       if (!page.stored) {
         replace(summary, h("span", { class: "muted" }, page.reason));
         replace(body);
