@@ -180,8 +180,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const router = apiRouter();
   let allowedHosts = new Set<string>();
-  const cookieName = () => `relay_dashboard_${boundPort}`;
   let boundPort = port;
+  // Cookies are kept per host, not per port: each dashboard names its own.
+  const cookieName = () => `relay_dashboard_${boundPort}`;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
@@ -257,8 +258,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         return;
       }
       const answer = errorAnswer(error);
-      if (answer.status === 401 || answer.status === 403 || !request.url?.startsWith("/api/")) {
-        // Plain text for refusals and pages: nothing that a browser would render as markup.
+      if (!request.url?.startsWith("/api/")) {
+        // Plain text outside the API: nothing that a browser would render as markup.
         const text = redact(answer.body.error.message, secrets);
         response.writeHead(answer.status, {
           "content-type": "text/plain; charset=utf-8",
