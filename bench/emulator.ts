@@ -36,6 +36,9 @@ export class EmulatorProcess {
         "emulator",
         "--port",
         "0",
+        // Every bench client uses this key; the emulator refuses any other, as a provider would.
+        "--api-key",
+        "bench",
         "--validating-ms",
         String(timing.validatingMs),
         "--in-progress-ms",

@@ -9,6 +9,7 @@ import {
   WaitTimeoutError,
 } from "./errors.js";
 import { type JobFilter, type JobListing, newestFirst, recordFilter, scanJobs } from "./jobs/listing.js";
+import { checkClientOptions, checkWaitOptions } from "./jobs/options.js";
 import type { JobHandle } from "./jobs/record.js";
 import { toBatchJob } from "./jobs/record.js";
 import { Retrieval, readStoredResults } from "./jobs/retrieval.js";
@@ -17,12 +18,14 @@ import { type PipelineSettings, pipelineSettings } from "./jobs/settings.js";
 import { JobStore } from "./jobs/store.js";
 import { Submission } from "./jobs/submission.js";
 import { type JobProgress, ProgressTracker } from "./jobs/watch.js";
-import { providerEntry, resolveProviderConfig } from "./providers/registry.js";
+import { providerEntry, rememberConfiguredKeys, resolveProviderConfig } from "./providers/registry.js";
+import type { RetryListener } from "./providers/shared/retry-notice.js";
 import type { ProviderAdapter, ProviderConfig } from "./providers/types.js";
 import {
   type BatchJob,
   type BatchRequest,
   type BatchResult,
+  type EmbeddingRequest,
   isFinished,
   type ProviderName,
   type ResultStatus,
@@ -48,10 +51,18 @@ export interface RelayClientOptions {
    * again; doubled on each further refusal, up to 30 minutes. Default 30 s.
    */
   requeueDelayMs?: number;
+  /**
+   * The most requests one job may hold; an input past it (a runaway or endless iterable) is refused with
+   * job_too_large and leaves nothing behind. Default 10,000,000.
+   */
+  maxRequestsPerJob?: number;
+  /** The most bytes of encoded requests one job may hold, across its batches. Default 20 GiB. */
+  maxBytesPerJob?: number;
+  /** Called each time a call to a provider failed in a passing way and is tried again (a timeout, a 503…). */
+  onRetry?: RetryListener;
 }
 
-export interface SubmitBatchOptions {
-  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+interface SubmitCommon {
   jobId: string;
   provider: ProviderName;
   description?: string;
@@ -60,6 +71,14 @@ export interface SubmitBatchOptions {
   /** OpenAI: "/v1/chat/completions" (default) or "/v1/responses". */
   endpoint?: string;
 }
+
+/** A job of chat requests (the default), or of texts to embed (`kind: "embeddings"`). */
+export type SubmitBatchOptions =
+  | (SubmitCommon & { kind?: "chat"; requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest> })
+  | (SubmitCommon & {
+      kind: "embeddings";
+      requests: Iterable<EmbeddingRequest> | AsyncIterable<EmbeddingRequest>;
+    });
 
 export interface WaitOptions {
   /** Time between status checks while the job moves. Default 30 s. */
@@ -142,6 +161,7 @@ export class RelayClient {
   private readonly providerConfigs: Partial<Record<ProviderName, ProviderConfig>>;
   private readonly adapters = new Map<ProviderName, Promise<ProviderAdapter>>();
   private readonly env: NodeJS.ProcessEnv;
+  private readonly onRetry: RetryListener | undefined;
   private readonly ready: Promise<void>;
 
   constructor(options: RelayClientOptions) {
@@ -150,18 +170,26 @@ export class RelayClient {
         'new RelayClient() needs a workspace directory: new RelayClient({ directory: "my_jobs" }).',
       );
     }
+    const checked = checkClientOptions(options);
     this.workspace = new Workspace(options.directory);
     this.directory = this.workspace.directory;
     this.store = new JobStore(this.workspace, options.lock);
     this.providerConfigs = options.providers ?? {};
     this.settings = pipelineSettings({
       providers: this.providerConfigs,
-      submitConcurrency: options.submitConcurrency,
-      requeueDelayMs: options.requeueDelayMs,
+      submitConcurrency: checked.submitConcurrency,
+      requeueDelayMs: checked.requeueDelayMs,
+      maxRequestsPerJob: checked.maxRequestsPerJob,
+      maxBytesPerJob: checked.maxBytesPerJob,
     });
     this.env = options.env ?? process.env;
-    // A directory that cannot be created is reported by the first call that needs to write (workspace_not_writable).
-    this.ready = this.workspace.ensure().catch(() => {});
+    this.onRetry = options.onRetry;
+    rememberConfiguredKeys(this.providerConfigs, this.env);
+    // The directory is created here; a path that cannot be one is reported by every call. A directory that exists
+    // but cannot be written is still read; writing to it is refused with workspace_not_writable.
+    const unusable = this.workspace.prepare();
+    this.ready = unusable ? Promise.reject(unusable) : Promise.resolve();
+    this.ready.catch(() => {});
   }
 
   /** Validates the requests, stores the job, and submits it as one or more provider batches. */
@@ -177,18 +205,34 @@ export class RelayClient {
     if (options.description !== undefined && typeof options.description !== "string") {
       throw new ValidationError("description must be a string.");
     }
+    if (options.kind !== undefined && options.kind !== "chat" && options.kind !== "embeddings") {
+      throw new ValidationError(`kind must be "chat" or "embeddings", not ${JSON.stringify(options.kind)}.`);
+    }
     const adapter = await this.adapter(options.provider);
-    const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
+    const embeddings = options.kind === "embeddings";
+    const endpoint =
+      embeddings &&
+      adapter.embeddingsEndpoint &&
+      (options.endpoint ?? adapter.embeddingsEndpoint) === adapter.embeddingsEndpoint
+        ? adapter.embeddingsEndpoint
+        : adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
     await this.ready;
     await this.workspace.assertWritable();
-    const record = await Submission.start(this.store, adapter, this.settings, {
+    const common = {
       jobId,
       provider: providerEntry(options.provider).name,
-      requests,
       description: options.description ?? "",
       endpoint,
       overwrite: options.overwrite ?? false,
-    });
+    };
+    const record = await Submission.start(
+      this.store,
+      adapter,
+      this.settings,
+      options.kind === "embeddings"
+        ? { ...common, kind: "embeddings", embeddings: options.requests }
+        : { ...common, kind: "chat", requests: options.requests },
+    );
     return toBatchJob(record);
   }
 
@@ -257,8 +301,7 @@ export class RelayClient {
 
   /** Polls until the job has finished (completed, failed, expired or cancelled). */
   async waitForBatch(jobId: string, options: WaitOptions = {}): Promise<BatchJob> {
-    const shortest = options.pollIntervalMs ?? 30_000;
-    const longest = Math.max(shortest, options.maxPollIntervalMs ?? 10 * 60_000);
+    const { pollIntervalMs: shortest, maxPollIntervalMs: longest } = checkWaitOptions(options);
     const deadline =
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
     const tracker = new ProgressTracker();
@@ -413,6 +456,7 @@ export class RelayClient {
         endpoint: parent.endpoint,
         overwrite: false,
         parentJobId: jobId,
+        kind: parent.kind ?? "chat",
         encoded: requestsToRetry(this.workspace, parent, readStoredResults(this.store, jobId), statuses),
       });
     } catch (error) {
@@ -522,7 +566,11 @@ export class RelayClient {
     const entry = providerEntry(provider);
     let adapter = this.adapters.get(entry.name);
     if (!adapter) {
-      adapter = entry.create(resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env));
+      adapter = entry.create(
+        resolveProviderConfig(entry, this.providerConfigs[entry.name], this.env, {
+          ...(this.onRetry ? { onRetry: this.onRetry } : {}),
+        }),
+      );
       this.adapters.set(entry.name, adapter);
       adapter.catch(() => this.adapters.delete(entry.name));
     }

@@ -1,12 +1,15 @@
+import { redactSecrets } from "./util/secrets.js";
+
 /**
  * Every error Relay throws is a RelayError with a stable `code` to switch on.
- * Messages say what happened and what to do about it; they never contain API keys.
+ * Messages say what happened and what to do about it; they never contain API keys (every configured key is
+ * redacted from them, whatever a provider answered).
  */
 export class RelayError extends Error {
   readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(redactSecrets(message), options);
     this.name = new.target.name;
     this.code = code;
   }
@@ -73,10 +76,10 @@ export class JobNotFinishedError extends RelayError {
 /** A stored file exists but cannot be read as what it should be. Never treated as absent. */
 export class CorruptWorkspaceError extends RelayError {
   readonly path: string;
-  constructor(path: string, detail: string) {
+  constructor(path: string, detail: string, remedy = "inspect or restore it by hand") {
     super(
       "corrupt_workspace",
-      `The workspace file ${path} is corrupt (${detail}). Relay did not change it; inspect or restore it by hand.`,
+      `The workspace file ${path} is corrupt (${detail}). Relay did not change it; ${remedy}.`,
     );
     this.path = path;
   }

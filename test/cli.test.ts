@@ -116,7 +116,7 @@ describe("the relay command", () => {
         child.once("exit", () => reject(new Error("emulator exited")));
       });
       const response = await fetch(`http://127.0.0.1:${port}/openai/v1/batches`, {
-        headers: { authorization: "Bearer x" },
+        headers: { authorization: "Bearer emulator" },
       });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ object: "list", data: [] });

@@ -181,9 +181,10 @@ describe("a submission killed at any step is recovered with no lost and no dupli
     );
     const child = startRelay(["submit", requestsFile, "--job", "early", "--provider", "openai"], env);
     // Kill as soon as the requests are being written (a staging directory appears), well before any upload.
+    const staging = join(harness.directory, ".relay", "staging", "early");
     for (let attempt = 0; attempt < 400; attempt += 1) {
-      const jobs = await readdir(join(harness.directory, ".relay", "jobs")).catch(() => [] as string[]);
-      if (jobs.some((name) => name.startsWith("early.staging-"))) break;
+      const started = await readdir(staging).catch(() => [] as string[]);
+      if (started.length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await killHard(child);
@@ -195,6 +196,7 @@ describe("a submission killed at any step is recovered with no lost and no dupli
     expect(harness.emulator.batchCount("openai")).toBe(2);
     const leftovers = await readdir(join(harness.directory, ".relay", "jobs"));
     expect(leftovers).toEqual(["early"]);
+    expect(await readdir(join(harness.directory, ".relay", "staging"))).toEqual([]);
   });
 });
 

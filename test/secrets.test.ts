@@ -107,4 +107,49 @@ describe("API keys never reach the workspace, logs, error messages or thrown obj
       expect(harness.emulator.requestLog.some((entry) => entry.status === 200)).toBe(true);
     },
   );
+
+  /** An error body in the provider's shape whose message repeats the key, as some proxies do. */
+  function echoingBody(provider: string, key: string): unknown {
+    const message = `Request refused for API key ${key}; check your plan`;
+    if (provider === "anthropic") return { type: "error", error: { type: "invalid_request_error", message } };
+    return { error: { message, type: "invalid_request_error", param: null, code: null } };
+  }
+
+  it.each(supportedProviders())(
+    "%s: a provider error that repeats the key is redacted from the record, the errors and the output",
+    async (provider) => {
+      const key = TEST_KEYS[provider];
+      const client = harness.client();
+      const requests = exampleRequests(2, providerEntry(provider).demoModel);
+      // Every call refused (400, so creation is not retried) with a body that carries the key.
+      harness.emulator.faults.add({
+        method: "POST",
+        path: `/${provider}/`,
+        action: { kind: "status", status: 400, body: echoingBody(provider, key) },
+        times: 100,
+      });
+      await capture(() => client.submitBatch({ requests, jobId: "echo", provider }));
+      harness.emulator.faults.clear();
+      await capture(() => client.submitBatch({ requests, jobId: "ok", provider }));
+      harness.emulator.faults.add({
+        method: "GET",
+        path: `/${provider}/`,
+        action: { kind: "status", status: 404, body: echoingBody(provider, key) },
+        times: 100,
+      });
+      await capture(() => client.monitorBatch("ok"));
+      const env = harness.env(provider);
+      for (const args of [["status", "ok"], ["show", "echo"], ["status", "echo"], ["list"]]) {
+        const run = await relay(args, env);
+        seen.push(run.stdout, run.stderr);
+      }
+      for (const entry of await readdir(harness.directory, { recursive: true, withFileTypes: true })) {
+        if (entry.isFile()) seen.push(await readFile(join(entry.parentPath, entry.name), "utf8"));
+      }
+      const leaks = seen.filter((text) => text.includes(key));
+      expect(leaks).toEqual([]);
+      // The check can fail: the provider's message did reach Relay, with the key taken out.
+      expect(seen.some((text) => text.includes("[redacted API key]"))).toBe(true);
+    },
+  );
 });

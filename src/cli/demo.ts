@@ -11,14 +11,17 @@ export async function runDemo(options: {
   log: (line: string) => void;
 }) {
   const { provider, directory, log } = options;
+  const apiKey = "emulator-demo-key";
+  // The emulation accepts this key only, as a provider would.
   const emulator = await Emulator.start({
     timing: { validatingMs: 1_000, inProgressMs: 3_000, finalizingMs: 1_000 },
+    apiKeys: { [provider]: apiKey },
   });
   try {
     log(`Emulator for ${provider} listening at ${emulator.baseURL(provider)}`);
     const client = new RelayClient({
       directory,
-      providers: { [provider]: { apiKey: "emulator-demo-key", baseURL: emulator.baseURL(provider) } },
+      providers: { [provider]: { apiKey, baseURL: emulator.baseURL(provider) } },
     });
     const model = providerEntry(provider).demoModel;
     const requests: BatchRequest[] = [

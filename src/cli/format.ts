@@ -1,8 +1,11 @@
 import type { BatchJob, BatchResult } from "../types.js";
+import { forTerminal } from "./terminal.js";
 
 export function statusLine(job: BatchJob): string {
   const done = job.completedRequests + job.failedRequests;
-  return `${job.jobId}: ${job.status} (provider: ${job.providerStatus || "-"}) ${done}/${job.nRequests} done, ${job.failedRequests} failed`;
+  return forTerminal(
+    `${job.jobId}: ${job.status} (provider: ${job.providerStatus || "-"}) ${done}/${job.nRequests} done, ${job.failedRequests} failed`,
+  );
 }
 
 export function resultSummary(result: BatchResult): string {
@@ -10,7 +13,9 @@ export function resultSummary(result: BatchResult): string {
     const usage = result.usage
       ? ` [${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens]`
       : "";
-    return `${result.id}: ${result.text ?? ""}${usage}`;
+    return forTerminal(`${result.id}: ${result.text ?? ""}${usage}`);
   }
-  return `${result.id}: ${result.status.toUpperCase()} ${result.error?.code ? `${result.error.code}: ` : ""}${result.error?.message ?? ""}`;
+  return forTerminal(
+    `${result.id}: ${result.status.toUpperCase()} ${result.error?.code ? `${result.error.code}: ` : ""}${result.error?.message ?? ""}`,
+  );
 }

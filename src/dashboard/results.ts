@@ -12,7 +12,13 @@ export interface ResultsSource {
   open(): AsyncIterable<BatchResult>;
 }
 
-export const RESULT_STATUSES: readonly ResultStatus[] = ["succeeded", "failed", "expired", "cancelled"];
+export const RESULT_STATUSES: readonly ResultStatus[] = [
+  "succeeded",
+  "failed",
+  "expired",
+  "cancelled",
+  "invalid_output",
+];
 const STATUS_CODES = new Map<string, number>(RESULT_STATUSES.map((status, index) => [status, index]));
 
 /** Every result's status, by position: what paging, filters and problems-first order need, one byte a result. */
@@ -40,6 +46,8 @@ export interface ResultRow {
   status: ResultStatus;
   text: string | null;
   textLength: number;
+  /** What else the result holds, in short: its structured output, tool calls or embedding. */
+  detail: string | null;
   finishReason: string | null;
   error: { code?: string; message: string } | null;
   usage: BatchResult["usage"] | null;
@@ -59,6 +67,14 @@ export interface ResultsPage {
 const TEXT_LIMIT = 600;
 const CACHE_SIZE = 8;
 
+/** A line about what a result holds beside its text. */
+function detailOf(result: BatchResult): string | null {
+  if (result.json !== undefined) return `JSON: ${JSON.stringify(result.json).slice(0, TEXT_LIMIT)}`;
+  if (result.toolCalls?.length) return `tool calls: ${result.toolCalls.map((call) => call.name).join(", ")}`;
+  if (result.embedding) return `embedding of ${result.embedding.length} numbers`;
+  return null;
+}
+
 function row(result: BatchResult, position: number): ResultRow {
   const text = typeof result.text === "string" ? result.text : null;
   return {
@@ -67,6 +83,7 @@ function row(result: BatchResult, position: number): ResultRow {
     status: result.status,
     text: text === null ? null : text.slice(0, TEXT_LIMIT),
     textLength: text?.length ?? 0,
+    detail: detailOf(result),
     finishReason: result.finishReason ?? null,
     error: result.error ?? null,
     usage: result.usage ?? null,

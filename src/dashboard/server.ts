@@ -10,6 +10,7 @@ import { JobStore } from "../jobs/store.js";
 import type { ProviderConfig } from "../providers/types.js";
 import type { ProviderName } from "../types.js";
 import { HttpError } from "../util/http-server.js";
+import { redactSecrets } from "../util/secrets.js";
 import type { LockOptions } from "../workspace/lock.js";
 import { Workspace } from "../workspace/workspace.js";
 import { type ApiContext, apiRouter, type DashboardState, errorAnswer } from "./api.js";
@@ -29,7 +30,6 @@ import { ProgressHistory } from "./history.js";
 import { TableOrders } from "./job-table.js";
 import { ProviderPoller } from "./poller.js";
 import { ResultsReader } from "./results.js";
-import { knownSecrets, redact } from "./secrets.js";
 
 export interface DashboardOptions {
   /** The workspace directory (it must exist). */
@@ -133,7 +133,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const costs = new CostCache(client);
   const history = new ProgressHistory();
   const events = new EventHub();
-  const secrets = knownSecrets(options.providers, env);
   const assets = await Assets.load();
   let lastVersion = 0;
   let lastCostVersion = 0;
@@ -166,7 +165,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       events.broadcast(index.version, costs.version, changed);
     },
     send(response, status, value) {
-      const body = redact(JSON.stringify(value), secrets);
+      // The client has remembered every configured key; none leaves in an answer, whatever a provider said.
+      const body = redactSecrets(JSON.stringify(value));
       response.writeHead(status, {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(body),
@@ -260,7 +260,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const answer = errorAnswer(error);
       if (!request.url?.startsWith("/api/")) {
         // Plain text outside the API: nothing that a browser would render as markup.
-        const text = redact(answer.body.error.message, secrets);
+        const text = redactSecrets(answer.body.error.message);
         response.writeHead(answer.status, {
           "content-type": "text/plain; charset=utf-8",
           "cache-control": "no-store",

@@ -39,15 +39,41 @@ export interface SimRequest {
   promptText: string;
   maxTokens?: number;
   fate: RequestFate;
+  /**
+   * Why the provider refuses this request's parameters once the batch runs (an unknown or out-of-range parameter):
+   * the request then fails with this error, as the provider reports a bad request inside a batch.
+   */
+  rejection?: RequestRejection;
+  /** Request fields the provider echoes in its answer (e.g. the Responses API's `instructions`, `tools`). */
+  echo?: Record<string, unknown>;
+}
+
+export interface RequestRejection {
+  message: string;
+  /** The provider's error code, or null where it sends none. */
+  code: string | null;
+  /** The parameter refused, or null. */
+  param: string | null;
 }
 
 export type RequestOutcome =
   | { kind: "succeeded"; completion: FakeCompletion }
-  | { kind: "failed" }
+  | { kind: "failed"; rejection?: RequestRejection }
   | { kind: "errored" }
   | { kind: "expired" }
   | { kind: "cancelled" }
   | { kind: "processing" };
+
+/** How a batch's deadline works, where a provider differs from the shared timing. */
+export interface BatchDeadline {
+  /** The batch's own window (e.g. Groq's completion_window); else timing.expiresAfterMs. */
+  expiresAfterMs?: number;
+  /**
+   * Whether a batch whose requests would finish after the deadline expires (true, OpenAI) or keeps running until
+   * done (false, Azure: "we don't expire the jobs that take longer"). Requests fated to expire expire either way.
+   */
+  slowBatchesExpire?: boolean;
+}
 
 export interface BatchCounts {
   total: number;
@@ -75,7 +101,8 @@ export class SimulatedBatch {
     readonly createdAt: number,
     readonly timing: BatchTiming,
     /** Set when the batch fails validation as a whole. */
-    readonly validationError: { code: string; message: string; line?: number } | null = null,
+    readonly validationError: { code: string; message: string; line?: number; param?: string } | null = null,
+    private readonly deadline: BatchDeadline = {},
   ) {
     this.validatedAt = createdAt + timing.validatingMs;
     const n = requests.length;
@@ -97,14 +124,15 @@ export class SimulatedBatch {
   }
 
   get expiresAt(): number {
-    return this.createdAt + this.timing.expiresAfterMs;
+    return this.createdAt + (this.deadline.expiresAfterMs ?? this.timing.expiresAfterMs);
   }
 
   /** The phase the batch would be in without a cancel, and when it entered it. */
   private naturalPhase(now: number): { phase: Phase; since: number } {
     if (now < this.validatedAt) return { phase: "validating", since: this.createdAt };
     if (this.validationError) return { phase: "failed", since: this.validatedAt };
-    if (this.neverEnds || this.lastDoneAt >= this.expiresAt) {
+    const tooSlow = this.deadline.slowBatchesExpire !== false && this.lastDoneAt >= this.expiresAt;
+    if (this.neverEnds || tooSlow) {
       return now < this.expiresAt
         ? { phase: "in_progress", since: this.validatedAt }
         : { phase: "expired", since: this.expiresAt };
@@ -161,8 +189,9 @@ export class SimulatedBatch {
 
   outcome(index: number, now: number): RequestOutcome {
     const kind = this.outcomeKind(index, now, this.phase(now));
-    if (kind !== "succeeded") return { kind };
     const request = this.requests[index] as SimRequest;
+    if (kind === "failed" && request.rejection) return { kind, rejection: request.rejection };
+    if (kind !== "succeeded") return { kind };
     return { kind, completion: fakeCompletion(request.model, request.promptText, request.maxTokens) };
   }
 
@@ -173,7 +202,7 @@ export class SimulatedBatch {
     const cutoff = this.cancelRequestedAt !== null ? Math.min(now, this.cancelRequestedAt) : now;
     const finishedAt = this.finishTimes[index] ?? Number.POSITIVE_INFINITY;
     if (finishedAt <= cutoff) {
-      if (request.fate === "fail") return "failed";
+      if (request.fate === "fail" || request.rejection) return "failed";
       if (request.fate === "error") return "errored";
       return "succeeded";
     }

@@ -77,3 +77,8 @@ export async function sendLines(
   }
   response.end();
 }
+
+/** The key of an `Authorization: Bearer <key>` header, if the request carries one. */
+export function bearerKey(request: IncomingMessage): string | undefined {
+  return /^Bearer (\S+)/.exec(request.headers.authorization ?? "")?.[1];
+}

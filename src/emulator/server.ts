@@ -19,6 +19,12 @@ export interface EmulatorOptions {
   timing?: Partial<BatchTiming>;
   /** The API key each provider's emulation accepts; a provider without one accepts any key. */
   apiKeys?: Partial<Record<ProviderName, string>>;
+  /**
+   * Serve every download after the first of the same URL with its lines in another order (reversed, then
+   * rotated, alternately), as a provider may: nothing promises that a results file comes back in the same order
+   * twice. Default false.
+   */
+  reorderRedownloads?: boolean;
 }
 
 export interface RequestLogEntry {
@@ -45,6 +51,10 @@ export class Emulator {
   private readonly fates = new Map<string, RequestFate>();
   private readonly mounted = new Map<string, ProviderEmulation>();
   private readonly apiKeys: Partial<Record<ProviderName, string>>;
+  /** See EmulatorOptions.reorderRedownloads; may be switched at any time. */
+  reorderRedownloads: boolean;
+  /** How many times each URL has been answered to a GET, to know a re-download. */
+  private readonly downloads = new Map<string, number>();
   private server: Server | undefined;
   private origin = "";
 
@@ -52,6 +62,7 @@ export class Emulator {
     this.clock = options.clock ?? realClock;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.apiKeys = { ...options.apiKeys };
+    this.reorderRedownloads = options.reorderRedownloads ?? false;
     const context: EmulatorContext = {
       clock: this.clock,
       timing: this.timing,
@@ -84,6 +95,11 @@ export class Emulator {
   /** Makes every later request with this custom_id end this way. */
   setFate(customId: string, fate: RequestFate): void {
     this.fates.set(customId, fate);
+  }
+
+  /** The API key a provider's emulation accepts, or undefined when it accepts any. */
+  apiKey(provider: ProviderName): string | undefined {
+    return this.apiKeys[provider];
   }
 
   /** Batches held per provider (to prove that no duplicate was created). */
@@ -162,6 +178,13 @@ export class Emulator {
       if (fault.kind === "hold" && fault.phase === "after") holdAfterMs = fault.ms;
     }
 
+    if (method === "GET") {
+      const key = `${url.pathname}${url.search}`;
+      const served = this.downloads.get(key) ?? 0;
+      this.downloads.set(key, served + 1);
+      if (served > 0 && this.reorderRedownloads) reorderLines(response, served);
+    }
+
     if (!provider) {
       sendJson(response, 404, {
         error: {
@@ -232,7 +255,34 @@ async function drain(request: IncomingMessage): Promise<void> {
   }
 }
 
-/** Sends only the first `limit` bytes of the body, then drops the connection. */
+/**
+ * Holds the body back and sends its lines in another order: reversed on odd re-downloads, rotated by half on
+ * even ones. A body of one line (every JSON answer) is sent unchanged. Meant for results files of test size.
+ */
+function reorderLines(response: ServerResponse, redownload: number): void {
+  const chunks: Buffer[] = [];
+  const write = response.write.bind(response) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.write = ((chunk: string | Buffer) => {
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    return true;
+  }) as typeof response.write;
+  response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === "string" || Buffer.isBuffer(chunk)) chunks.push(Buffer.from(chunk));
+    const lines = Buffer.concat(chunks)
+      .toString("utf8")
+      .split("\n")
+      .filter((line) => line !== "");
+    if (lines.length > 1) {
+      if (redownload % 2 === 1) lines.reverse();
+      else lines.push(...lines.splice(0, Math.floor(lines.length / 2)));
+      write(`${lines.join("\n")}\n`);
+    } else if (chunks.length > 0) write(Buffer.concat(chunks));
+    return end(...rest.filter((arg) => typeof arg === "function"));
+  }) as typeof response.end;
+}
+
+/** Sends only the first `limit` bytes of the body (written in parts or given to end), then drops the connection. */
 function cutAfter(response: ServerResponse, limit: number): void {
   let sent = 0;
   const write = response.write.bind(response) as (chunk: unknown, ...rest: unknown[]) => boolean;
@@ -247,4 +297,13 @@ function cutAfter(response: ServerResponse, limit: number): void {
     setImmediate(() => response.socket?.destroy());
     return false;
   }) as typeof response.write;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === "string" || Buffer.isBuffer(chunk)) {
+      response.write(chunk);
+      if (sent >= limit) return response;
+      return end(...rest);
+    }
+    return end(chunk, ...rest);
+  }) as typeof response.end;
 }

@@ -1,8 +1,19 @@
 import { createReadStream } from "node:fs";
 import { ValidationError } from "../errors.js";
+import { providerEntries } from "../providers/registry.js";
 import type { BatchRequest } from "../types.js";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The largest request any registered provider accepts: a longer line cannot be sent anywhere. */
+export function largestRequestBytes(): number {
+  return Math.max(...providerEntries().map((entry) => entry.limits.maxBytesPerRequest));
+}
+
+export interface ReadRequestsOptions {
+  /** Longest line accepted, in bytes; a longer one is refused as soon as it passes. Default: largestRequestBytes(). */
+  maxLineBytes?: number;
+}
 
 function decodeLine(bytes: Buffer, path: string, lineNumber: number): string {
   try {
@@ -12,32 +23,84 @@ function decodeLine(bytes: Buffer, path: string, lineNumber: number): string {
   }
 }
 
-/** The lines of a file as strings, split on bytes so that invalid UTF-8 is reported instead of replaced. */
-async function* strictLines(path: string): AsyncGenerator<{ text: string; lineNumber: number }> {
-  let pending: Buffer = Buffer.alloc(0);
+function unreadable(path: string, error: unknown): ValidationError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOENT"
+      ? "there is no such file"
+      : code === "EISDIR"
+        ? "it is a directory"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : ((error as Error).message ?? String(error));
+  return new ValidationError(`cannot read the requests file ${path}: ${why}.`, "invalid_input_file");
+}
+
+/**
+ * The lines of a file as strings, split on bytes so that invalid UTF-8 is reported instead of replaced. The
+ * pieces of a line are kept apart until its end arrives, so a long line costs linear time, and a line is refused
+ * as soon as it passes `maxLineBytes`, without reading the rest of it.
+ */
+async function* strictLines(
+  path: string,
+  maxLineBytes: number,
+): AsyncGenerator<{ text: string; lineNumber: number }> {
+  let pieces: Buffer[] = [];
+  let pendingBytes = 0;
   let lineNumber = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    let buffer = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-    let newline = buffer.indexOf(10);
-    while (newline !== -1) {
-      lineNumber += 1;
-      const end = newline > 0 && buffer[newline - 1] === 13 ? newline - 1 : newline;
-      yield { text: decodeLine(buffer.subarray(0, end), path, lineNumber), lineNumber };
-      buffer = buffer.subarray(newline + 1);
-      newline = buffer.indexOf(10);
+  const tooLong = () =>
+    new ValidationError(
+      `${path}, line ${lineNumber + 1}: longer than ${maxLineBytes} bytes, more than any provider accepts for ` +
+        "one request.",
+      "request_too_large",
+    );
+  const take = (tail: Buffer): Buffer => {
+    const line = pieces.length === 0 ? tail : Buffer.concat([...pieces, tail], pendingBytes + tail.length);
+    pieces = [];
+    pendingBytes = 0;
+    return line;
+  };
+  const stream = createReadStream(path);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      let newline = chunk.indexOf(10, start);
+      while (newline !== -1) {
+        if (pendingBytes + newline - start > maxLineBytes) throw tooLong();
+        let line = take(chunk.subarray(start, newline));
+        if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+        lineNumber += 1;
+        yield { text: decodeLine(line, path, lineNumber), lineNumber };
+        start = newline + 1;
+        newline = chunk.indexOf(10, start);
+      }
+      if (start < chunk.length) {
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > maxLineBytes) throw tooLong();
+        // A copy: the stream may reuse its buffer.
+        pieces.push(Buffer.from(chunk.subarray(start)));
+      }
     }
-    pending = Buffer.from(buffer);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw unreadable(path, error);
+  } finally {
+    stream.destroy();
   }
-  if (pending.length > 0)
-    yield { text: decodeLine(pending, path, lineNumber + 1), lineNumber: lineNumber + 1 };
+  if (pendingBytes > 0)
+    yield { text: decodeLine(take(Buffer.alloc(0)), path, lineNumber + 1), lineNumber: lineNumber + 1 };
 }
 
 /**
  * Reads BatchRequest objects from a JSONL file, one per line (blank lines skipped), streamed. A malformed line is
- * a ValidationError naming the file and line.
+ * a ValidationError naming the file and line; so is a line longer than any provider accepts for one request.
  */
-export async function* readRequestsFile(path: string): AsyncGenerator<BatchRequest> {
-  for await (const { text, lineNumber } of strictLines(path)) {
+export async function* readRequestsFile(
+  path: string,
+  options: ReadRequestsOptions = {},
+): AsyncGenerator<BatchRequest> {
+  const maxLineBytes = options.maxLineBytes ?? largestRequestBytes();
+  for await (const { text, lineNumber } of strictLines(path, maxLineBytes)) {
     if (text.trim() === "") continue;
     let value: unknown;
     try {

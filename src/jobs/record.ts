@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { CorruptWorkspaceError } from "../errors.js";
 import type { ProviderEntry } from "../providers/registry.js";
-import { type BatchJob, isFinished, type JobStatus, type ProviderName } from "../types.js";
+import { type BatchJob, isFinished, type JobStatus, type ProviderName, type RequestKind } from "../types.js";
 import {
+  SHARD_STATES as ALL_SHARD_STATES,
   type JobRecord,
   newShardRecord,
   nowIso,
   RECORD_FORMAT,
   type ShardRecord,
+  type ShardState,
   type StoredCostEstimate,
 } from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
@@ -37,16 +39,86 @@ function count(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 0;
 }
 
+const SHARD_STATES = new Set<ShardState>(ALL_SHARD_STATES);
+
+const isCount = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 0;
+const isStringOrNull = (value: unknown) => value === null || typeof value === "string";
+
+/**
+ * One stored shard, checked field by field: a shard Relay would misread (a null, an empty object, a wrong type)
+ * makes the record corrupt, so it is reported and never written back with holes. Fields added after the first
+ * version of the format may be absent and take their starting values.
+ */
+function readShard(value: unknown, position: number, path: string): ShardRecord {
+  const where = `shards[${position}]`;
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new CorruptWorkspaceError(path, `${where} is not an object`);
+  const shard = value as Record<string, unknown>;
+  const fail = (field: string, expected: string): never => {
+    throw new CorruptWorkspaceError(path, `${where}.${field} must be ${expected}`);
+  };
+  if (shard.index !== position) fail("index", `${position}`);
+  if (!SHARD_STATES.has(shard.state as ShardState)) fail("state", [...SHARD_STATES].join(" | "));
+  if (!JOB_STATUSES.has(shard.status as JobStatus)) fail("status", [...JOB_STATUSES].join(" | "));
+  if (!isCount(shard.n_requests)) fail("n_requests", "a count");
+  for (const field of ["completed_requests", "failed_requests", "bytes", "estimated_tokens", "attempt"]) {
+    if (shard[field] !== undefined && !isCount(shard[field])) fail(field, "a count");
+  }
+  for (const field of [
+    "model",
+    "input_file_id",
+    "provider_batch_id",
+    "provider_status",
+    "output_file_id",
+    "error_file_id",
+    "retry_at",
+  ]) {
+    if (shard[field] !== undefined && !isStringOrNull(shard[field])) fail(field, "a string or null");
+  }
+  if (shard.state === "created" && typeof shard.provider_batch_id !== "string")
+    fail("provider_batch_id", "the batch ID of a created shard");
+  const error = shard.error;
+  if (
+    error !== undefined &&
+    error !== null &&
+    (typeof error !== "object" || typeof (error as { message?: unknown }).message !== "string")
+  )
+    fail("error", "null or {message}");
+  const previous = shard.previous_batch_ids;
+  if (previous !== undefined && !(Array.isArray(previous) && previous.every((id) => typeof id === "string")))
+    fail("previous_batch_ids", "a list of batch IDs");
+  if (shard.updated_at !== undefined && typeof shard.updated_at !== "string")
+    fail("updated_at", "a timestamp");
+  return newShardRecord({
+    ...(shard as Partial<ShardRecord>),
+    index: position,
+    model: (shard.model as string | null | undefined) ?? null,
+    n_requests: shard.n_requests as number,
+    bytes: (shard.bytes as number | undefined) ?? 0,
+    estimated_tokens: (shard.estimated_tokens as number | undefined) ?? 0,
+    updated_at: (shard.updated_at as string | undefined) ?? nowIso(),
+  });
+}
+
 /**
  * Reads a stored record as a JobRecord. Records of the Python Relay (no `relay_format`) are upgraded in memory:
- * one shard holding `provider_job_id`, its raw status normalised.
+ * one shard holding `provider_job_id`, its raw status normalised. The record must be the one its file is named
+ * after: a record whose `job_id` names another job would make Relay write that job's files.
  */
 export function parseJobRecord(
   raw: Record<string, unknown>,
   path: string,
   providerOf: (name: unknown) => ProviderEntry<ProviderName>,
+  expectedJobId?: string,
 ): JobRecord {
   if (typeof raw.job_id !== "string") throw new CorruptWorkspaceError(path, "job_id is missing");
+  if (expectedJobId !== undefined && raw.job_id !== expectedJobId) {
+    throw new CorruptWorkspaceError(
+      path,
+      `its job_id is ${JSON.stringify(raw.job_id)}, not ${JSON.stringify(expectedJobId)} as its file name says`,
+    );
+  }
   if (raw.relay_format !== undefined) {
     if (raw.relay_format !== RECORD_FORMAT) {
       throw new CorruptWorkspaceError(
@@ -54,10 +126,16 @@ export function parseJobRecord(
         `relay_format ${String(raw.relay_format)} is not one this version reads`,
       );
     }
-    if (!Array.isArray(raw.shards) || !JOB_STATUSES.has(raw.status as JobStatus)) {
+    if (!Array.isArray(raw.shards) || raw.shards.length === 0 || !JOB_STATUSES.has(raw.status as JobStatus)) {
       throw new CorruptWorkspaceError(path, "shards or status missing");
     }
-    return raw as unknown as JobRecord;
+    providerOf(raw.provider);
+    for (const field of ["submission_id", "requests_digest", "created_at", "updated_at"]) {
+      if (typeof raw[field] !== "string") throw new CorruptWorkspaceError(path, `${field} must be a string`);
+    }
+    if (!isCount(raw.n_requests)) throw new CorruptWorkspaceError(path, "n_requests must be a count");
+    const shards = raw.shards.map((shard, position) => readShard(shard, position, path));
+    return { ...(raw as unknown as JobRecord), shards };
   }
   const entry = providerOf(raw.provider);
   const providerStatus = typeof raw.status === "string" ? raw.status : "unknown";
@@ -109,6 +187,7 @@ export function newJobRecord(options: {
   plan: { shards: readonly PlannedShard[]; nRequests: number; digest: string };
   parentJobId?: string | undefined;
   estimatedCost?: StoredCostEstimate | null;
+  kind?: RequestKind;
 }): JobRecord {
   const now = nowIso();
   return {
@@ -126,6 +205,7 @@ export function newJobRecord(options: {
     submission_id: randomBytes(8).toString("hex"),
     requests_digest: options.plan.digest,
     endpoint: options.endpoint,
+    kind: options.kind ?? "chat",
     created_at: now,
     updated_at: now,
     finished_at: null,

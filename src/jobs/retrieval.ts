@@ -1,10 +1,13 @@
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter } from "../providers/types.js";
 import type { BatchResult, ResultStatus } from "../types.js";
+import { ORDER_FILE } from "./plan.js";
 import type { JobHandle } from "./record.js";
 import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResults } from "./results.js";
 import type { JobStore } from "./store.js";
+import { checkedResults, checkOrderFile } from "./verify.js";
 
 const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
 
@@ -37,6 +40,7 @@ export class Retrieval {
       await workspace.writeResults(record.job_id, unorderedResults(this.adapter, record.shards));
       return;
     }
+    await checkOrderFile(join(jobDir, ORDER_FILE), record);
     const spills: ShardSpill[] = [];
     try {
       for (const shard of record.shards) {
@@ -53,8 +57,26 @@ export class Retrieval {
   }
 }
 
-/** A job's stored results, in order; those of a Python Relay workspace (raw provider records) are normalised. */
+/**
+ * A job's stored results, in order, checked against the job as they stream: one per request, in request order,
+ * with the job's IDs (see verify.ts); those of a Python Relay workspace (raw provider records) are normalised.
+ */
 export async function* readStoredResults(store: JobStore, jobId: string): AsyncGenerator<BatchResult> {
+  const record = await store.load(jobId);
+  const stored = readResultsFile(store, jobId);
+  if (!record) {
+    yield* stored;
+    return;
+  }
+  const { workspace } = store;
+  yield* checkedResults(stored, {
+    record,
+    jobDir: workspace.jobDir(jobId),
+    resultsPath: workspace.resultsPath(jobId),
+  });
+}
+
+async function* readResultsFile(store: JobStore, jobId: string): AsyncGenerator<BatchResult> {
   let parseRecord: ((raw: unknown) => BatchResult | null) | undefined;
   for await (const element of store.workspace.readResults(jobId)) {
     if (isRelayResult(element)) {

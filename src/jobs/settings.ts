@@ -1,6 +1,7 @@
 import type { ProviderAdapter, ProviderConfig, ProviderLimits } from "../providers/types.js";
 import type { ProviderName } from "../types.js";
 import { type TokenBudget, tokenBudget } from "./budget.js";
+import { DEFAULT_MAX_BYTES_PER_JOB, DEFAULT_MAX_REQUESTS_PER_JOB } from "./options.js";
 import { DEFAULT_REQUEUE_DELAY_MS } from "./submit.js";
 
 /** How the pipelines behave, from the client's options. */
@@ -13,12 +14,17 @@ export interface PipelineSettings {
   limits(adapter: ProviderAdapter): ProviderLimits;
   /** The provider's enqueued-token budget, if one is configured. */
   budget(adapter: ProviderAdapter): TokenBudget | undefined;
+  /** The largest job accepted, in requests and in encoded bytes (job_too_large past it). */
+  maxRequestsPerJob: number;
+  maxBytesPerJob: number;
 }
 
 export function pipelineSettings(options: {
   providers: Partial<Record<ProviderName, ProviderConfig>>;
   submitConcurrency?: number | undefined;
   requeueDelayMs?: number | undefined;
+  maxRequestsPerJob?: number | undefined;
+  maxBytesPerJob?: number | undefined;
 }): PipelineSettings {
   const configOf = (adapter: ProviderAdapter) => options.providers[adapter.name as ProviderName];
   const lower = (limit: number, wanted: number | undefined) =>
@@ -32,5 +38,7 @@ export function pipelineSettings(options: {
       maxBytesPerBatch: lower(adapter.limits.maxBytesPerBatch, configOf(adapter)?.maxBytesPerBatch),
     }),
     budget: (adapter) => tokenBudget(configOf(adapter)?.enqueuedTokenBudget),
+    maxRequestsPerJob: options.maxRequestsPerJob ?? DEFAULT_MAX_REQUESTS_PER_JOB,
+    maxBytesPerJob: options.maxBytesPerJob ?? DEFAULT_MAX_BYTES_PER_JOB,
   };
 }

@@ -15,7 +15,7 @@ export class JobStore {
   /** The stored record, or null when there is none. A corrupt record throws CorruptWorkspaceError. */
   async load(jobId: string): Promise<JobRecord | null> {
     const raw = await this.workspace.readRecord(jobId);
-    return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry) : null;
+    return raw ? parseJobRecord(raw, this.workspace.recordPath(jobId), providerEntry, jobId) : null;
   }
 
   /** The records of every other job in the workspace (a corrupt record is skipped here: it is reported elsewhere). */

@@ -7,17 +7,30 @@ import { TokenCounters } from "../cost/tokenizer.js";
 import { JobExistsError } from "../errors.js";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter, ProviderBatch } from "../providers/types.js";
-import { type BatchRequest, isFinished, type ProviderName } from "../types.js";
+import {
+  type BatchRequest,
+  type EmbeddingRequest,
+  isFinished,
+  type ProviderName,
+  type RequestKind,
+} from "../types.js";
 import type { JobRecord, ShardRecord, StoredCostEstimate } from "../workspace/job-record.js";
+import { workspaceError } from "../workspace/workspace.js";
 import { admitShards, enqueuedTokens } from "./budget.js";
-import { type EncodedRequest, encodeRequests, type PlannedShard, planShards } from "./plan.js";
+import {
+  type EncodedRequest,
+  encodeEmbeddingRequests,
+  encodeRequests,
+  type PlannedShard,
+  planShards,
+} from "./plan.js";
 import { type JobHandle, newJobRecord } from "./record.js";
 import type { PipelineSettings } from "./settings.js";
 import type { JobStore } from "./store.js";
 import {
   adoptIfCreated,
   advanceShard,
-  applyBatch,
+  applyStatus,
   forEachLimited,
   requeueIfPassingFailure,
 } from "./submit.js";
@@ -31,11 +44,14 @@ interface NewJobBase {
   overwrite: boolean;
   /** For a follow-up job (retryFailed): the job whose requests it runs again. */
   parentJobId?: string;
+  /** What the requests are (default "chat"). */
+  kind?: RequestKind;
 }
 
 /** A job from requests to validate and encode, or from requests already encoded (a retry of stored requests). */
 export type NewJob =
   | (NewJobBase & { requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest> })
+  | (NewJobBase & { embeddings: Iterable<EmbeddingRequest> | AsyncIterable<EmbeddingRequest> })
   | (NewJobBase & { encoded: AsyncIterable<EncodedRequest> });
 
 /** Adds each request to the cost tally as it passes: prompt tokens as planned, output at its maxTokens or a default. */
@@ -106,7 +122,7 @@ export class Submission {
       // Holding the lock, any other staging directory of this job belongs to a submission that died.
       await workspace.removeStaleStaging(job.jobId);
       const jobDir = workspace.jobDir(job.jobId);
-      const staging = `${jobDir}.staging-${randomBytes(4).toString("hex")}`;
+      const staging = await workspace.stagingDir(job.jobId);
       let plan: Awaited<ReturnType<typeof planShards>>;
       const budget = settings.budget(adapter);
       const limits = settings.limits(adapter);
@@ -118,8 +134,11 @@ export class Submission {
         // the tokenizer): an estimate made on the way costs no second pass over the requests.
         tally = new CostTally(providerEntry(job.provider));
         const counters = budget ? new TokenCounters() : undefined;
+        const options = { adapter, limits, endpoint: job.endpoint, counters };
         encoded = tallied(
-          encodeRequests(job.requests, { adapter, limits, endpoint: job.endpoint, counters }),
+          "embeddings" in job
+            ? encodeEmbeddingRequests(job.embeddings, options)
+            : encodeRequests(job.requests, options),
           tally,
         );
       }
@@ -129,14 +148,16 @@ export class Submission {
           limits,
           ...(budget ? { maxTokensPerBatch: budget } : {}),
           directory: staging,
+          maxRequestsPerJob: settings.maxRequestsPerJob,
+          maxBytesPerJob: settings.maxBytesPerJob,
         });
       } catch (error) {
-        await rm(staging, { recursive: true, force: true });
-        throw error;
+        await workspace.removeStaleStaging(job.jobId);
+        throw workspaceError(error, `write the requests of job "${job.jobId}"`);
       }
 
       if (existing && !isFinished(existing.status)) {
-        await rm(staging, { recursive: true, force: true });
+        await workspace.removeStaleStaging(job.jobId);
         const interrupted = existing.shards.some(isOpen);
         if (interrupted && existing.provider === job.provider && existing.requests_digest === plan.digest) {
           // The same requests again after a crash: carry on with the stored submission.
@@ -153,6 +174,7 @@ export class Submission {
       await workspace.removeResults(job.jobId);
       await workspace.removeJobFiles(job.jobId);
       await rename(staging, jobDir);
+      await workspace.removeStaleStaging(job.jobId);
 
       const record = newJobRecord({
         jobId: job.jobId,
@@ -161,6 +183,7 @@ export class Submission {
         endpoint: job.endpoint,
         plan,
         parentJobId: job.parentJobId,
+        kind: job.kind ?? ("embeddings" in job ? "embeddings" : "chat"),
         estimatedCost: tally ? storedEstimate(tally.report()) : null,
       });
       const submission = new Submission(store.handle(record), adapter, store, settings);
@@ -182,7 +205,13 @@ export class Submission {
     settings: PipelineSettings,
     job: { requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>; endpoint: string | null },
   ): Promise<{ nRequests: number; shards: PlannedShard[] }> {
-    const scratch = join(store.workspace.directory, ".relay", `dry-run-${randomBytes(6).toString("hex")}`);
+    // Under staging/, where no job's files are, with a name no job ID can have (job IDs never start with ".").
+    const scratch = join(
+      store.workspace.directory,
+      ".relay",
+      "staging",
+      `.dry-run-${randomBytes(6).toString("hex")}`,
+    );
     const limits = settings.limits(adapter);
     const budget = settings.budget(adapter);
     try {
@@ -196,6 +225,8 @@ export class Submission {
         limits,
         ...(budget ? { maxTokensPerBatch: budget } : {}),
         directory: scratch,
+        maxRequestsPerJob: settings.maxRequestsPerJob,
+        maxBytesPerJob: settings.maxBytesPerJob,
       });
       return { nRequests: plan.nRequests, shards: plan.shards };
     } finally {
@@ -240,7 +271,7 @@ export class Submission {
         : new Map<string, ProviderBatch>();
     for (const shard of watched) {
       const id = shard.provider_batch_id as string;
-      applyBatch(shard, listed.get(id) ?? (await this.adapter.getBatch(id)));
+      applyStatus(shard, listed.get(id) ?? (await this.adapter.getBatch(id)), this.adapter.name);
       requeueIfPassingFailure(shard, this.settings.requeueDelayMs);
     }
     await this.job.save();
@@ -255,6 +286,8 @@ export class Submission {
       if (shard.state !== "created") {
         // A shard mid-creation is resolved first, so that no batch is left running.
         if (shard.state === "creating") await adoptIfCreated(this.job, this.adapter, shard.index);
+        // A batch being filled is cancelled with what it holds; the requests it never got come back cancelled.
+        if ((shard.state as ShardRecord["state"]) === "adding") shard.state = "created";
         if ((shard.state as ShardRecord["state"]) !== "created") {
           shard.state = "create_failed";
           shard.status = "cancelled";
@@ -267,7 +300,7 @@ export class Submission {
         }
       }
       if (isFinished(shard.status) || !shard.provider_batch_id) continue;
-      applyBatch(shard, await this.adapter.cancelBatch(shard.provider_batch_id));
+      applyStatus(shard, await this.adapter.cancelBatch(shard.provider_batch_id), this.adapter.name);
       accepted = true;
     }
     await this.job.save();

@@ -1,7 +1,10 @@
 import { MissingApiKeyError, UnknownProviderError } from "../errors.js";
 import type { ProviderName } from "../types.js";
+import { rememberSecret } from "../util/secrets.js";
 import type { ProviderEntry } from "./entry.js";
 import { PROVIDER_ENTRIES } from "./index.js";
+import { checkBaseURL } from "./shared/base-url.js";
+import type { RetryListener } from "./shared/retry-notice.js";
 import type { ProviderConfig, ResolvedProviderConfig } from "./types.js";
 
 export type { ProviderEntry } from "./entry.js";
@@ -44,17 +47,41 @@ export function resolveProviderConfig(
   entry: ProviderEntry,
   config: ProviderConfig | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  shared: { onRetry?: RetryListener } = {},
 ): ResolvedProviderConfig {
   const keyVariables = [...(entry.apiKeyEnvAliases ?? []), entry.apiKeyEnv];
   const apiKey = config?.apiKey ?? keyVariables.map((name) => env[name]).find((value) => value);
   if (!apiKey) throw new MissingApiKeyError(entry.name, entry.apiKeyEnv);
+  rememberSecret(apiKey);
+  const fromEnv = [entry.baseURLEnv, ...(entry.baseURLEnvAliases ?? [])].find((name) => env[name]);
+  const baseURL =
+    config?.baseURL !== undefined
+      ? checkBaseURL(`providers.${entry.name}.baseURL`, config.baseURL)
+      : fromEnv === undefined
+        ? undefined
+        : checkBaseURL(fromEnv, env[fromEnv] as string);
   return {
     ...config,
     apiKey,
-    baseURL: config?.baseURL ?? (env[entry.baseURLEnv] || undefined),
+    baseURL,
     endpoint: config?.endpoint,
     timeoutMs: config?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: config?.maxRetries ?? DEFAULT_MAX_RETRIES,
     env,
+    ...(shared.onRetry ? { onRetry: shared.onRetry } : {}),
   };
+}
+
+/**
+ * Remembers every API key the configuration and the environment hold for any provider, so that none of them is
+ * ever stored, printed or thrown (see util/secrets.ts), even before its provider is used.
+ */
+export function rememberConfiguredKeys(
+  configs: Partial<Record<string, ProviderConfig>>,
+  env: NodeJS.ProcessEnv,
+): void {
+  for (const entry of PROVIDER_ENTRIES) {
+    rememberSecret(configs[entry.name]?.apiKey);
+    for (const name of [...(entry.apiKeyEnvAliases ?? []), entry.apiKeyEnv]) rememberSecret(env[name]);
+  }
 }

@@ -6,12 +6,15 @@ interface Route<H> {
   handler: H;
 }
 
-/** A minimal router for node:http servers: `:name` segments become params (URL-decoded). */
+/**
+ * A minimal router for node:http servers: a `:name` at the start of a segment becomes a param (URL-decoded); a colon
+ * elsewhere is literal, so that Google-style custom methods (`/batches/:id:cancel`) can be routed.
+ */
 export class Router<H> {
   private readonly routes: Route<H>[] = [];
 
   add(method: string, path: string, handler: H): this {
-    const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_, name) => `(?<${name}>[^/]+)`)}$`);
+    const pattern = new RegExp(`^${path.replace(/\/:(\w+)/g, (_, name) => `/(?<${name}>[^/]+)`)}$`);
     this.routes.push({ method, pattern, handler });
     return this;
   }

@@ -1,11 +1,25 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
 
-function temporaryPathFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+/**
+ * Where a file is written before it is renamed into place: beside it (the rename stays on one file system), under
+ * a name that starts with "." and so can never be a job's file (job IDs cannot start with ".").
+ */
+export function temporaryPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/**
+ * Whether a file name is a temporary file of `target` (a file name in the same directory) left by a writer that
+ * died: in today's form, or in the form earlier versions used (the target's name followed by ".tmp-…"). Exact, so
+ * that another job whose ID merely starts with the same characters is never taken for one.
+ */
+export function isTemporaryFileOf(name: string, target: string): boolean {
+  const pattern = /^(\.?)(.+)\.tmp-\d+-[0-9a-f]{8}$/.exec(name);
+  return pattern !== null && pattern[2] === target;
 }
 
 /** Writes a file so that readers see either the old content or the new, never a mix or a truncation. */

@@ -25,3 +25,8 @@ export function assertValidJobId(jobId: unknown): asserts jobId is string {
     );
   }
 }
+
+/** Whether a name is a job ID (a file name of the workspace that can be a job's record). */
+export function isValidJobId(jobId: string): boolean {
+  return jobId.length <= MAX_JOB_ID_LENGTH && JOB_ID_PATTERN.test(jobId) && !jobId.endsWith("_results");
+}

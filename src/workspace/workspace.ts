@@ -1,16 +1,16 @@
-import { createReadStream, type FSWatcher, watch } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createReadStream, type FSWatcher, mkdirSync, statSync, watch } from "node:fs";
 import { access, constants, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { CorruptWorkspaceError, RelayError } from "../errors.js";
-import { writeFileAtomic, writeStreamAtomic } from "./atomic.js";
-import { assertValidJobId } from "./job-id.js";
+import { redactBytes, redactSecrets } from "../util/secrets.js";
+import { isTemporaryFileOf, writeFileAtomic, writeStreamAtomic } from "./atomic.js";
+import { assertValidJobId, isValidJobId } from "./job-id.js";
 import { FileLock, type LockOptions } from "./lock.js";
 
 const RESULTS_SUFFIX = "_results.json";
 const INTERNAL_DIR = ".relay";
-const JOB_ID_FILE_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-
 /** What identifies one version of a file for a cache: any write or replacement changes it. */
 export interface FileStamp {
   mtimeMs: number;
@@ -31,10 +31,11 @@ export interface JobFileStamps {
 
 /** Which job a workspace file name belongs to, and whether it is its record or its results; null for others. */
 function jobFileOf(name: string): { jobId: string; kind: "record" | "results" } | null {
-  if (!name.endsWith(".json") || name.includes(".tmp-")) return null;
+  // Temporary files end in ".tmp-…", not ".json".
+  if (!name.endsWith(".json")) return null;
   const kind = name.endsWith(RESULTS_SUFFIX) ? "results" : "record";
   const jobId = name.slice(0, -(kind === "results" ? RESULTS_SUFFIX : ".json").length);
-  return JOB_ID_FILE_PATTERN.test(jobId) ? { jobId, kind } : null;
+  return isValidJobId(jobId) ? { jobId, kind } : null;
 }
 
 async function stampOf(path: string): Promise<FileStamp | null> {
@@ -45,6 +46,43 @@ async function stampOf(path: string): Promise<FileStamp | null> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
+}
+
+/** Spill files a retrieval writes into a job's directory and removes when done. */
+const SPILL_FILE = /^shard-\d+\.arrived\.jsonl$/;
+
+/** File system errors that mean the workspace cannot be written (or read), rather than a bug. */
+const ACCESS_ERRORS = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENOTDIR",
+  "EISDIR",
+  "ENOSPC",
+  "EDQUOT",
+  "EEXIST",
+]);
+
+/**
+ * An ordinary file system failure (permissions, a read-only or full disk, a file where a directory should be) as
+ * a RelayError saying what could not be done; anything else is passed on unchanged.
+ */
+export function workspaceError(error: unknown, what: string): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (error instanceof RelayError || typeof code !== "string" || !ACCESS_ERRORS.has(code)) return error;
+  const reason =
+    code === "ENOSPC" || code === "EDQUOT"
+      ? "the disk is full"
+      : code === "ENOTDIR" || code === "EEXIST"
+        ? "a file stands where a directory should be"
+        : code === "EISDIR"
+          ? "a directory stands where a file should be"
+          : "permission denied or read-only";
+  return new RelayError(
+    "workspace_not_writable",
+    `Could not ${what}: ${reason} (${code}). Fix the workspace directory's permissions or free space, or choose ` +
+      "another directory.",
+  );
 }
 
 /**
@@ -60,6 +98,31 @@ export class Workspace {
 
   async ensure(): Promise<void> {
     await mkdir(join(this.directory, INTERNAL_DIR), { recursive: true });
+  }
+
+  /**
+   * Creates the directory now, synchronously (as the Python Relay's constructor did). An existing directory that
+   * cannot be written is left to be read; a path that cannot be a directory at all is an error for every call.
+   */
+  prepare(): RelayError | null {
+    try {
+      mkdirSync(join(this.directory, INTERNAL_DIR), { recursive: true });
+      return null;
+    } catch (error) {
+      let isDirectory = false;
+      try {
+        isDirectory = statSync(this.directory).isDirectory();
+      } catch {
+        isDirectory = false;
+      }
+      if (isDirectory) return null;
+      return new RelayError(
+        "workspace_not_writable",
+        `The workspace ${this.directory} cannot be used as a directory ` +
+          `(${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): a file stands in its path, or ` +
+          "it cannot be created there. Choose another directory.",
+      );
+    }
   }
 
   async assertWritable(): Promise<void> {
@@ -98,12 +161,13 @@ export class Workspace {
       names = await readdir(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
+      throw workspaceError(error, `list the jobs in ${this.directory}`);
     }
+    // Temporary files start with "." and job IDs cannot, so every other <id>.json is a job record.
     return names
-      .filter((name) => name.endsWith(".json") && !name.endsWith(RESULTS_SUFFIX) && !name.includes(".tmp-"))
+      .filter((name) => name.endsWith(".json") && !name.endsWith(RESULTS_SUFFIX))
       .map((name) => name.slice(0, -".json".length))
-      .filter((id) => JOB_ID_FILE_PATTERN.test(id))
+      .filter(isValidJobId)
       .sort();
   }
 
@@ -123,7 +187,7 @@ export class Workspace {
       names = await readdir(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
-      throw error;
+      throw workspaceError(error, `list the jobs in ${this.directory}`);
     }
     const files = names.flatMap((name) => {
       const file = jobFileOf(name);
@@ -185,7 +249,9 @@ export class Workspace {
       text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code === "EISDIR")
+        throw new CorruptWorkspaceError(path, "a directory, not a job record");
+      throw workspaceError(error, `read ${path}`);
     }
     let parsed: unknown;
     try {
@@ -199,8 +265,14 @@ export class Workspace {
     return parsed as Record<string, unknown>;
   }
 
+  /** Stores a job record atomically; every configured API key is redacted from it first. */
   async writeRecord(jobId: string, record: object): Promise<void> {
-    await writeFileAtomic(this.recordPath(jobId), `${JSON.stringify(record, null, 2)}\n`);
+    const path = this.recordPath(jobId);
+    try {
+      await writeFileAtomic(path, redactSecrets(`${JSON.stringify(record, null, 2)}\n`));
+    } catch (error) {
+      throw workspaceError(error, `write ${path}`);
+    }
   }
 
   async hasResults(jobId: string): Promise<boolean> {
@@ -218,6 +290,17 @@ export class Workspace {
   async *readResults(jobId: string): AsyncGenerator<unknown> {
     const path = this.resultsPath(jobId);
     const input = createReadStream(path, "utf8");
+    const opened = new Promise<void>((resolveOpen, rejectOpen) => {
+      input.once("open", () => resolveOpen());
+      input.once("error", rejectOpen);
+    });
+    try {
+      await opened;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EISDIR")
+        throw new CorruptWorkspaceError(path, "a directory, not a results file");
+      throw workspaceError(error, `read ${path}`);
+    }
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     try {
       yield* this.parseResultLines(path, lines);
@@ -278,15 +361,17 @@ export class Workspace {
 
   /**
    * Writes the results file atomically from a stream of serialised JSON elements, one element per line, in writes
-   * of about 256 KB. An element given as a Buffer is copied at once, so the producer may reuse its buffer.
+   * of about 256 KB. An element given as a Buffer is copied at once, so the producer may reuse its buffer. Every
+   * configured API key is redacted from the elements.
    */
   async writeResults(
     jobId: string,
     elements: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
   ): Promise<number> {
     const CHUNK = 256 * 1024;
+    const path = this.resultsPath(jobId);
     let count = 0;
-    await writeStreamAtomic(this.resultsPath(jobId), async (write) => {
+    const produce = async (write: (chunk: Buffer) => Promise<void>) => {
       let chunk = Buffer.allocUnsafe(CHUNK);
       let used = 0;
       const append = async (bytes: Buffer) => {
@@ -301,12 +386,17 @@ export class Workspace {
       const separator = Buffer.from(",\n");
       for await (const element of elements) {
         await append(count === 0 ? opening : separator);
-        await append(typeof element === "string" ? Buffer.from(element) : element);
+        await append(redactBytes(typeof element === "string" ? Buffer.from(element) : element));
         count += 1;
       }
       await append(Buffer.from(count === 0 ? "[\n]\n" : "\n]\n"));
       if (used > 0) await write(chunk.subarray(0, used));
-    });
+    };
+    try {
+      await writeStreamAtomic(path, produce);
+    } catch (error) {
+      throw workspaceError(error, `write ${path}`);
+    }
     return count;
   }
 
@@ -318,25 +408,54 @@ export class Workspace {
     await rm(this.jobDir(jobId), { recursive: true, force: true });
   }
 
-  /** Removes staging directories left by submissions that died while writing their requests. */
-  async removeStaleStaging(jobId: string): Promise<void> {
-    const parent = join(this.directory, INTERNAL_DIR, "jobs");
-    const prefix = `${jobId}.staging-`;
-    let names: string[] = [];
-    try {
-      names = await readdir(parent);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (name.startsWith(prefix)) await rm(join(parent, name), { recursive: true, force: true });
-    }
+  /**
+   * A fresh directory to write a submission's requests into before they become the job's. It lives under
+   * `.relay/staging/<job>/`, a directory of its own per job, so no job ID can name another job's staging.
+   */
+  async stagingDir(jobId: string): Promise<string> {
+    assertValidJobId(jobId);
+    const dir = join(this.directory, INTERNAL_DIR, "staging", jobId, randomBytes(4).toString("hex"));
+    await mkdir(join(this.directory, INTERNAL_DIR, "jobs"), { recursive: true });
+    return dir;
   }
 
+  /** Removes staging directories left by submissions of this job that died while writing their requests. */
+  async removeStaleStaging(jobId: string): Promise<void> {
+    assertValidJobId(jobId);
+    await rm(join(this.directory, INTERNAL_DIR, "staging", jobId), { recursive: true, force: true });
+  }
+
+  /**
+   * Takes the job's lock. Holding it, nobody else writes this job's files, so temporary and spill files of the
+   * job left by a process that died are removed at once.
+   */
   async lockJob(jobId: string, options?: LockOptions): Promise<FileLock> {
     assertValidJobId(jobId);
     const dir = join(this.directory, INTERNAL_DIR, "locks");
-    await mkdir(dir, { recursive: true });
-    return FileLock.acquire(join(dir, `${jobId}.lock`), jobId, options);
+    let lock: FileLock;
+    try {
+      await mkdir(dir, { recursive: true });
+      lock = await FileLock.acquire(join(dir, `${jobId}.lock`), jobId, options);
+    } catch (error) {
+      throw workspaceError(error, `lock job "${jobId}" in ${this.directory}`);
+    }
+    try {
+      await this.removeLeftovers(jobId);
+    } catch {
+      // Leftovers cost disk space only; a failure to remove them must not stop the work.
+    }
+    return lock;
+  }
+
+  /** Temporary files of the job's record and results, and spill files of a retrieval, left by a dead process. */
+  private async removeLeftovers(jobId: string): Promise<void> {
+    const targets = [`${jobId}.json`, `${jobId}${RESULTS_SUFFIX}`];
+    for (const name of await readdir(this.directory)) {
+      if (targets.some((target) => isTemporaryFileOf(name, target)))
+        await rm(join(this.directory, name), { force: true });
+    }
+    const jobDir = this.jobDir(jobId);
+    const inJob = await readdir(jobDir).catch(() => [] as string[]);
+    for (const name of inJob) if (SPILL_FILE.test(name)) await rm(join(jobDir, name), { force: true });
   }
 }

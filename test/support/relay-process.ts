@@ -7,12 +7,14 @@ export const CLI = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js
 export function relay(
   args: string[],
   env: Record<string, string> = {},
+  /** The process is killed after this long (its code is then -1). */
+  timeoutMs = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: timeoutMs },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });

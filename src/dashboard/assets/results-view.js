@@ -142,6 +142,7 @@ export function createResultsPanel(context, jobId, options) {
         row.textLength > (row.text?.length ?? 0)
           ? h("span", { class: "muted" }, ` … (${count(row.textLength)} characters)`)
           : null,
+        row.detail ? h("div", { class: "muted small" }, row.detail) : null,
       ),
       h(
         "td",

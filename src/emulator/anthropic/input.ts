@@ -1,6 +1,7 @@
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { HttpError } from "../http.js";
+import { refusedParams } from "./params.js";
 
 export const MAX_REQUESTS = 100_000;
 export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -96,6 +97,7 @@ export function parseCreateBody(
     seen.add(customId);
     const params = checkParams(entry.params, `${where}.params`);
     const fate = fateOf(customId, JSON.stringify(params));
+    const rejection = refusedParams(params);
     requests.push({ custom_id: customId, params });
     simRequests.push({
       customId,
@@ -103,6 +105,7 @@ export function parseCreateBody(
       promptText: promptTextOf(params.messages),
       maxTokens: params.max_tokens,
       fate: fate === "invalid" ? "fail" : fate,
+      ...(rejection ? { rejection } : {}),
     });
   });
   return { requests, simRequests };

@@ -82,7 +82,7 @@ export function resultLine(request: SimRequest, outcome: RequestOutcome, seed: s
     case "failed":
       result = errored(
         "invalid_request_error",
-        "Emulated invalid request (asked for with [emulator:fail]).",
+        outcome.rejection?.message ?? "Emulated invalid request (asked for with [emulator:fail]).",
         seed,
       );
       break;

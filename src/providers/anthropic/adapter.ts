@@ -7,9 +7,10 @@ import type { BatchRequest } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { readText } from "../shared/http.js";
 import { asObject, asString } from "../shared/json.js";
-import { resumableLines } from "../shared/lines.js";
+import { customIdOf, resumableRecords } from "../shared/lines.js";
 import { pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
+import { sdkRetryLogging } from "../shared/retry-notice.js";
 import type {
   BatchFiles,
   BatchLookup,
@@ -77,6 +78,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       baseURL: config.baseURL ?? anthropicEntry.defaultBaseURL,
       maxRetries: config.maxRetries,
       timeout: config.timeoutMs,
+      ...sdkRetryLogging(this.name, config.onRetry),
     });
     this.rest = new RestClient({
       apiKey: config.apiKey,
@@ -221,16 +223,19 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
     // Node's fetch cancels a body whose Response is garbage collected, so the Response is held while reading.
     let response: Response | undefined;
-    const lines = resumableLines(async () => {
-      try {
-        response = await this.client.get(url, { headers: { Accept: "application/binary" } }).asResponse();
-        return response.body;
-      } catch (error) {
-        throw toProviderError(this.name, `downloading the results of batch ${batch.id}`, error);
-      }
-    });
-    for await (const line of lines) {
-      const parsed = parseAnthropicRecord(JSON.parse(line));
+    const records = resumableRecords(
+      async () => {
+        try {
+          response = await this.client.get(url, { headers: { Accept: "application/binary" } }).asResponse();
+          return response.body;
+        } catch (error) {
+          throw toProviderError(this.name, `downloading the results of batch ${batch.id}`, error);
+        }
+      },
+      { parse: (line) => JSON.parse(line) as unknown, idOf: customIdOf },
+    );
+    for await (const record of records) {
+      const parsed = parseAnthropicRecord(record);
       if (parsed) yield parsed;
     }
   }

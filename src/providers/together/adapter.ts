@@ -3,7 +3,7 @@ import { type BatchRequest, isFinished } from "../../types.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
-import { resumableLines } from "../shared/lines.js";
+import { customIdOf, resumableRecords } from "../shared/lines.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { RestClient } from "../shared/rest-client.js";
 import {
@@ -40,6 +40,8 @@ export class TogetherAdapter implements ProviderAdapter {
       baseURL: config.baseURL ?? togetherEntry.defaultBaseURL,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS);
   }
@@ -201,7 +203,10 @@ export class TogetherAdapter implements ProviderAdapter {
   /** Every JSON record of a result file, downloaded as a stream; a download cut midway is resumed. */
   private async *records(fileId: string): AsyncGenerator<unknown> {
     try {
-      for await (const line of resumableLines(() => this.client.openContent(fileId))) yield JSON.parse(line);
+      yield* resumableRecords(() => this.client.openContent(fileId), {
+        parse: (line) => JSON.parse(line) as unknown,
+        idOf: customIdOf,
+      });
     } catch (error) {
       throw toProviderError(this.name, `downloading file ${fileId}`, error);
     }
