@@ -37,6 +37,20 @@ function count(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 0;
 }
 
+/** Whether a stored shard has the fields every step relies on (an index, counts, a state and a known status). */
+function isShardRecord(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const shard = value as Record<string, unknown>;
+  return (
+    Number.isInteger(shard.index) &&
+    Number.isInteger(shard.n_requests) &&
+    typeof shard.completed_requests === "number" &&
+    typeof shard.failed_requests === "number" &&
+    typeof shard.state === "string" &&
+    JOB_STATUSES.has(shard.status as JobStatus)
+  );
+}
+
 /**
  * Reads a stored record as a JobRecord. Records of the Python Relay (no `relay_format`) are upgraded in memory:
  * one shard holding `provider_job_id`, its raw status normalised.
@@ -57,6 +71,8 @@ export function parseJobRecord(
     if (!Array.isArray(raw.shards) || !JOB_STATUSES.has(raw.status as JobStatus)) {
       throw new CorruptWorkspaceError(path, "shards or status missing");
     }
+    const broken = raw.shards.findIndex((shard) => !isShardRecord(shard));
+    if (broken !== -1) throw new CorruptWorkspaceError(path, `shard ${broken + 1} is not a shard record`);
     return raw as unknown as JobRecord;
   }
   const entry = providerOf(raw.provider);
