@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import type { Harness } from "./harness.js";
+import { type Harness, startHarness } from "./harness.js";
 
 /** The JSON lines of a command's stdout, parsed. */
 export function jsonLines<T = Record<string, unknown>>(stdout: string): T[] {
@@ -37,4 +37,20 @@ export function writesSeen(harness: Harness): string[] {
   return harness.emulator.requestLog
     .filter((entry) => entry.method !== "GET")
     .map((entry) => `${entry.method} ${entry.path}`);
+}
+
+/**
+ * Runs a test on its own emulator and workspace, so that tests that spend their time waiting on `relay` processes
+ * can run concurrently (it.concurrent).
+ */
+export async function withHarness(
+  test: (harness: Harness) => Promise<void>,
+  options: Parameters<typeof startHarness>[0] = {},
+): Promise<void> {
+  const harness = await startHarness(options);
+  try {
+    await test(harness);
+  } finally {
+    await harness.close();
+  }
 }
