@@ -195,6 +195,11 @@ describe("relay list, status, show, cancel, recover, clean", () => {
         });
         expect(run.stderr).toMatch(/^relay: No job "nope" in this workspace.*\[job_not_found\]\n$/);
       });
+      // What the user typed is shown with its control characters escaped, in usage errors too.
+      const hostile = await relay(["status", "\u001b[31mred"], env);
+      expect(hostile.code).toBe(64);
+      expect(hostile.stderr).toContain("\\x1b[31mred");
+      expect(hostile.stderr).not.toContain("\u001b[31m");
       for (const run of missing) {
         expect(run.code).toBe(64);
         expect(run.stderr).toContain("missing required argument 'job'");

@@ -181,6 +181,22 @@ describe("the workspace", () => {
     expect(harness.emulator.batchCount("openai")).toBe(1);
   });
 
+  it("reports a record whose shards are not shard records as corrupt, and never rewrites it", async () => {
+    const client = harness.client();
+    await client.submitBatch({ requests: exampleRequests(1), jobId: "shaped", provider: "openai" });
+    const path = join(harness.directory, "shaped.json");
+    const record = JSON.parse(await readFile(path, "utf8"));
+    for (const shards of [[null], [{}], [{ ...record.shards[0], status: "done" }], ["x"]]) {
+      const text = JSON.stringify({ ...record, shards }, null, 2);
+      await writeFile(path, text);
+      await expect(client.getJob("shaped")).rejects.toMatchObject({ code: "corrupt_workspace" });
+      await expect(client.monitorBatch("shaped")).rejects.toMatchObject({ code: "corrupt_workspace" });
+      const [listing] = await client.scanJobs();
+      expect(listing?.error?.message).toContain("shard 1 is not a shard record");
+      expect(await readFile(path, "utf8")).toBe(text);
+    }
+  });
+
   it("reports a truncated results file as corrupt", async () => {
     const client = harness.client();
     await client.submitBatch({ requests: exampleRequests(3), jobId: "cut", provider: "openai" });

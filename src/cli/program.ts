@@ -6,6 +6,7 @@ import { CliContext, DEFAULT_DIRECTORY, type GlobalOptions } from "./context.js"
 import { buildCommand } from "./define.js";
 import { EXIT_CODES_HELP } from "./exit-codes.js";
 import { numberIn } from "./options.js";
+import { sanitize } from "./output/sanitize.js";
 import type { Terminal } from "./output/terminal.js";
 
 function version(): string {
@@ -74,7 +75,7 @@ export function createProgram(
       writeErr: (text) => terminal.stderr.write(text),
       outputError: (text, write) =>
         write(
-          `${terminal.messageStyle.red("relay:")} ${text.replace(/^error: /, "")}Run "relay --help" for usage.\n`,
+          `${terminal.messageStyle.red("relay:")} ${sanitize(text.replace(/^error: /, ""), { multiline: true })}Run "relay --help" for usage.\n`,
         ),
     });
   program.addHelpText(
