@@ -23,6 +23,7 @@ import {
   type BatchJob,
   type BatchRequest,
   type BatchResult,
+  type EmbeddingRequest,
   isFinished,
   type ProviderName,
   type ResultStatus,
@@ -50,8 +51,7 @@ export interface RelayClientOptions {
   requeueDelayMs?: number;
 }
 
-export interface SubmitBatchOptions {
-  requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest>;
+interface SubmitCommon {
   jobId: string;
   provider: ProviderName;
   description?: string;
@@ -60,6 +60,14 @@ export interface SubmitBatchOptions {
   /** OpenAI: "/v1/chat/completions" (default) or "/v1/responses". */
   endpoint?: string;
 }
+
+/** A job of chat requests (the default), or of texts to embed (`kind: "embeddings"`). */
+export type SubmitBatchOptions =
+  | (SubmitCommon & { kind?: "chat"; requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest> })
+  | (SubmitCommon & {
+      kind: "embeddings";
+      requests: Iterable<EmbeddingRequest> | AsyncIterable<EmbeddingRequest>;
+    });
 
 export interface WaitOptions {
   /** Time between status checks while the job moves. Default 30 s. */
@@ -177,18 +185,34 @@ export class RelayClient {
     if (options.description !== undefined && typeof options.description !== "string") {
       throw new ValidationError("description must be a string.");
     }
+    if (options.kind !== undefined && options.kind !== "chat" && options.kind !== "embeddings") {
+      throw new ValidationError(`kind must be "chat" or "embeddings", not ${JSON.stringify(options.kind)}.`);
+    }
     const adapter = await this.adapter(options.provider);
-    const endpoint = adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
+    const embeddings = options.kind === "embeddings";
+    const endpoint =
+      embeddings &&
+      adapter.embeddingsEndpoint &&
+      (options.endpoint ?? adapter.embeddingsEndpoint) === adapter.embeddingsEndpoint
+        ? adapter.embeddingsEndpoint
+        : adapter.checkEndpoint(options.endpoint ?? adapter.defaultEndpoint);
     await this.ready;
     await this.workspace.assertWritable();
-    const record = await Submission.start(this.store, adapter, this.settings, {
+    const common = {
       jobId,
       provider: providerEntry(options.provider).name,
-      requests,
       description: options.description ?? "",
       endpoint,
       overwrite: options.overwrite ?? false,
-    });
+    };
+    const record = await Submission.start(
+      this.store,
+      adapter,
+      this.settings,
+      options.kind === "embeddings"
+        ? { ...common, kind: "embeddings", embeddings: options.requests }
+        : { ...common, kind: "chat", requests: options.requests },
+    );
     return toBatchJob(record);
   }
 
@@ -413,6 +437,7 @@ export class RelayClient {
         endpoint: parent.endpoint,
         overwrite: false,
         parentJobId: jobId,
+        kind: parent.kind ?? "chat",
         encoded: requestsToRetry(this.workspace, parent, readStoredResults(this.store, jobId), statuses),
       });
     } catch (error) {

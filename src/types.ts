@@ -3,11 +3,47 @@ import type { PROVIDER_ENTRIES } from "./providers/index.js";
 /** Providers Relay can send batches to (one per entry in providers/index.ts). */
 export type ProviderName = (typeof PROVIDER_ENTRIES)[number]["name"];
 
-/** One message of a multi-turn conversation. */
+/** A piece of a message: text, or an image by URL or as base64 data. */
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image"; url: string }
+  | { type: "image"; data: string; mediaType: string };
+
+/** One message of a multi-turn conversation: text, or a list of parts (text and images). */
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
-  content: string;
+  content: string | ContentPart[];
 }
+
+/** Structured output: the model must answer JSON that validates against the schema (JSON Schema). */
+export interface JsonSchemaFormat {
+  type: "json_schema";
+  /** A name for the schema (letters, digits, `_` and `-`, at most 64 characters), as providers require one. */
+  name: string;
+  /** A JSON Schema object, or a zod 4 schema (converted with its own toJSONSchema()). */
+  schema: Record<string, unknown> | ZodSchemaLike;
+  /** Ask the provider to enforce the schema strictly where it can (OpenAI's `strict`). Default true. */
+  strict?: boolean;
+}
+
+/** What Relay needs of a zod 4 schema: its JSON Schema export. */
+export interface ZodSchemaLike {
+  toJSONSchema(): Record<string, unknown>;
+}
+
+/** A function the model may call. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** The arguments as a JSON Schema object. */
+  parameters: Record<string, unknown>;
+}
+
+/** Whether and which tool the model must call. */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+/** How hard a reasoning model thinks before it answers. */
+export type ReasoningEffort = "minimal" | "low" | "medium" | "high";
 
 /** One prompt to run. `id` becomes the provider's `custom_id` and must be unique within a job. */
 export interface BatchRequest {
@@ -19,9 +55,33 @@ export interface BatchRequest {
   /** Multi-turn input; when given, `prompt` is appended as a final user turn if also present. */
   messages?: ChatMessage[];
   maxTokens?: number;
+  /** Structured output: a JSON Schema (or a zod 4 schema) the answer must satisfy; results carry it as `json`. */
+  responseFormat?: JsonSchemaFormat | ZodSchemaLike;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  temperature?: number;
+  topP?: number;
+  stopSequences?: string[];
+  seed?: number;
+  reasoningEffort?: ReasoningEffort;
+  /** Mark the system prompt for the provider's prompt cache (Anthropic); a no-op where caching is automatic. */
+  cacheSystemPrompt?: boolean;
   /** Provider-native request fields, merged into the request body after the ones Relay sets. */
   providerArgs?: Record<string, unknown>;
 }
+
+/** One text to embed, in a job of `kind: "embeddings"`. */
+export interface EmbeddingRequest {
+  id: string;
+  model: string;
+  input: string;
+  /** The vector's length, for models that can shorten it. */
+  dimensions?: number;
+  providerArgs?: Record<string, unknown>;
+}
+
+/** What a job's requests are: chat (or completion) requests, or texts to embed. */
+export type RequestKind = "chat" | "embeddings";
 
 /** Normalised job status. `finalizing` at the provider is still `in_progress` here. */
 export type JobStatus =
@@ -44,7 +104,11 @@ export function isFinished(status: JobStatus): boolean {
   return FINISHED_STATUSES.has(status);
 }
 
-export type ResultStatus = "succeeded" | "failed" | "cancelled" | "expired";
+/**
+ * `invalid_output`: the model answered, but not with JSON that satisfies the request's schema (the text is kept and
+ * the error says why); retryFailed can run those again.
+ */
+export type ResultStatus = "succeeded" | "failed" | "cancelled" | "expired" | "invalid_output";
 
 export interface Usage {
   /** Every prompt token, cached ones included. */
@@ -57,6 +121,16 @@ export interface Usage {
   cacheWriteInputTokens?: number;
   /** How many of outputTokens were spent on reasoning. */
   reasoningTokens?: number;
+  /** How many of inputTokens were images, where the provider says. */
+  imageInputTokens?: number;
+}
+
+/** A call the model asked for. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments, parsed from JSON (kept as the provider's string when they do not parse). */
+  arguments: unknown;
 }
 
 /** Normalised finish reasons; the provider's own value is in `raw`. */
@@ -67,6 +141,11 @@ export interface BatchResult {
   id: string;
   status: ResultStatus;
   text?: string;
+  /** Structured output, parsed and checked against the request's schema. */
+  json?: unknown;
+  toolCalls?: ToolCall[];
+  /** For embeddings jobs: the vector. */
+  embedding?: number[];
   usage?: Usage;
   finishReason?: FinishReason;
   error?: { code?: string; message: string };

@@ -29,3 +29,17 @@ export function fakeCompletion(model: string, promptText: string, maxTokens?: nu
   }
   return { text, inputTokens: estimateTokens(promptText), outputTokens, truncated };
 }
+
+/** The text of the last user turn of a chat `messages` array: what the fake completion answers. */
+export function lastUserText(messages: unknown): string {
+  if (!Array.isArray(messages)) return "";
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index] as Record<string, unknown> | undefined;
+    if (message?.role !== "user") continue;
+    if (typeof message.content === "string") return message.content;
+    if (Array.isArray(message.content)) {
+      return message.content.map((part) => String((part as Record<string, unknown>)?.text ?? "")).join("");
+    }
+  }
+  return "";
+}

@@ -49,6 +49,17 @@ export type RequestOutcome =
   | { kind: "cancelled" }
   | { kind: "processing" };
 
+/** How a batch's deadline works, where a provider differs from the shared timing. */
+export interface BatchDeadline {
+  /** The batch's own window (e.g. Groq's completion_window); else timing.expiresAfterMs. */
+  expiresAfterMs?: number;
+  /**
+   * Whether a batch whose requests would finish after the deadline expires (true, OpenAI) or keeps running until
+   * done (false, Azure: "we don't expire the jobs that take longer"). Requests fated to expire expire either way.
+   */
+  slowBatchesExpire?: boolean;
+}
+
 export interface BatchCounts {
   total: number;
   succeeded: number;
@@ -76,6 +87,7 @@ export class SimulatedBatch {
     readonly timing: BatchTiming,
     /** Set when the batch fails validation as a whole. */
     readonly validationError: { code: string; message: string; line?: number } | null = null,
+    private readonly deadline: BatchDeadline = {},
   ) {
     this.validatedAt = createdAt + timing.validatingMs;
     const n = requests.length;
@@ -97,14 +109,15 @@ export class SimulatedBatch {
   }
 
   get expiresAt(): number {
-    return this.createdAt + this.timing.expiresAfterMs;
+    return this.createdAt + (this.deadline.expiresAfterMs ?? this.timing.expiresAfterMs);
   }
 
   /** The phase the batch would be in without a cancel, and when it entered it. */
   private naturalPhase(now: number): { phase: Phase; since: number } {
     if (now < this.validatedAt) return { phase: "validating", since: this.createdAt };
     if (this.validationError) return { phase: "failed", since: this.validatedAt };
-    if (this.neverEnds || this.lastDoneAt >= this.expiresAt) {
+    const tooSlow = this.deadline.slowBatchesExpire !== false && this.lastDoneAt >= this.expiresAt;
+    if (this.neverEnds || tooSlow) {
       return now < this.expiresAt
         ? { phase: "in_progress", since: this.validatedAt }
         : { phase: "expired", since: this.expiresAt };

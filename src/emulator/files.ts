@@ -6,6 +6,8 @@ export interface StoredFile {
   createdAt: number;
   /** -1 until counted, for generated files (see FileStore.sizeOf). */
   bytes: number;
+  /** When the provider deletes the file by itself (unix ms), if the uploader or batch asked for it. */
+  expiresAt?: number | null;
   data?: Buffer;
   lines?: () => Iterable<string>;
 }

@@ -17,12 +17,15 @@ interface Route {
   handler: Handler;
 }
 
-/** A minimal router: `:name` segments become params. */
+/**
+ * A minimal router: a `:name` at the start of a segment becomes a param; a colon elsewhere is literal, so that
+ * Google-style custom methods (`/batches/:id:cancel`) can be routed.
+ */
 export class Router {
   private readonly routes: Route[] = [];
 
   add(method: string, path: string, handler: Handler): this {
-    const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_, name) => `(?<${name}>[^/]+)`)}$`);
+    const pattern = new RegExp(`^${path.replace(/\/:(\w+)/g, (_, name) => `/(?<${name}>[^/]+)`)}$`);
     this.routes.push({ method, pattern, handler });
     return this;
   }
@@ -151,4 +154,9 @@ export async function sendLines(
     }
   }
   response.end();
+}
+
+/** The key of an `Authorization: Bearer <key>` header, if the request carries one. */
+export function bearerKey(request: IncomingMessage): string | undefined {
+  return /^Bearer (\S+)/.exec(request.headers.authorization ?? "")?.[1];
 }

@@ -232,7 +232,7 @@ async function drain(request: IncomingMessage): Promise<void> {
   }
 }
 
-/** Sends only the first `limit` bytes of the body, then drops the connection. */
+/** Sends only the first `limit` bytes of the body (written in parts or given to end), then drops the connection. */
 function cutAfter(response: ServerResponse, limit: number): void {
   let sent = 0;
   const write = response.write.bind(response) as (chunk: unknown, ...rest: unknown[]) => boolean;
@@ -247,4 +247,13 @@ function cutAfter(response: ServerResponse, limit: number): void {
     setImmediate(() => response.socket?.destroy());
     return false;
   }) as typeof response.write;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === "string" || Buffer.isBuffer(chunk)) {
+      response.write(chunk);
+      if (sent >= limit) return response;
+      return end(...rest);
+    }
+    return end(chunk, ...rest);
+  }) as typeof response.end;
 }

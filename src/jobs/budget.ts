@@ -18,7 +18,7 @@ export function enqueuedTokens(records: readonly JobRecord[], provider: string):
   for (const record of records) {
     if (record.provider !== provider) continue;
     for (const shard of record.shards) {
-      if (shard.state !== "created" || isFinished(shard.status)) continue;
+      if ((shard.state !== "created" && shard.state !== "adding") || isFinished(shard.status)) continue;
       const key = keyOf(shard.model);
       enqueued.set(key, (enqueued.get(key) ?? 0) + (shard.estimated_tokens ?? 0));
     }
@@ -27,8 +27,8 @@ export function enqueuedTokens(records: readonly JobRecord[], provider: string):
 }
 
 /**
- * The shards that may go to the provider now, in order: a shard whose creation is under way always (it may exist
- * already); any other only while its model's running batches leave room for it, or when none is running (so that a
+ * The shards that may go to the provider now, in order: a shard whose creation or filling is under way always (it
+ * may exist already); any other only while its model's running batches leave room for it, or when none is running (so that a
  * shard larger than the budget still goes, alone). The others wait for a later call.
  */
 export function admitShards(
@@ -43,6 +43,7 @@ export function admitShards(
     const running = enqueued.get(key) ?? 0;
     if (
       shard.state === "creating" ||
+      shard.state === "adding" ||
       limit === undefined ||
       running === 0 ||
       running + shard.estimated_tokens <= limit

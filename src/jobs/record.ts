@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CorruptWorkspaceError } from "../errors.js";
 import type { ProviderEntry } from "../providers/registry.js";
-import { type BatchJob, isFinished, type JobStatus, type ProviderName } from "../types.js";
+import { type BatchJob, isFinished, type JobStatus, type ProviderName, type RequestKind } from "../types.js";
 import {
   type JobRecord,
   newShardRecord,
@@ -125,6 +125,7 @@ export function newJobRecord(options: {
   plan: { shards: readonly PlannedShard[]; nRequests: number; digest: string };
   parentJobId?: string | undefined;
   estimatedCost?: StoredCostEstimate | null;
+  kind?: RequestKind;
 }): JobRecord {
   const now = nowIso();
   return {
@@ -142,6 +143,7 @@ export function newJobRecord(options: {
     submission_id: randomBytes(8).toString("hex"),
     requests_digest: options.plan.digest,
     endpoint: options.endpoint,
+    kind: options.kind ?? "chat",
     created_at: now,
     updated_at: now,
     finished_at: null,

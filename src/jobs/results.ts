@@ -1,15 +1,29 @@
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { CorruptWorkspaceError } from "../errors.js";
 import type { ParsedResult, ProviderAdapter, ProviderBatch } from "../providers/types.js";
+import type { ResolvedFormat } from "../requests/format.js";
+import { OutputChecker } from "../requests/output.js";
 import type { BatchResult, ResultStatus } from "../types.js";
 import { LineWriter } from "../util/line-writer.js";
 import { readLines } from "../util/lines.js";
 import type { ShardRecord } from "../workspace/job-record.js";
-import { ORDER_FILE, shardIdsFile, shardSpillFile } from "./plan.js";
+import { FORMATS_FILE, ORDER_FILE, shardFormatsFile, shardIdsFile, shardSpillFile } from "./plan.js";
 
-/** The result Relay records for a request the provider returned nothing for, by what happened to its batch. */
-export function missingResult(id: string, shard: ShardRecord): BatchResult {
+/**
+ * The result Relay records for a request the provider returned nothing for, by what happened to its batch; a request
+ * the provider refused to add to its batch (at `position` in the shard) gets the refusal.
+ */
+export function missingResult(id: string, shard: ShardRecord, position = 0): BatchResult {
+  if (shard.add_error && position >= (shard.requests_added ?? Number.POSITIVE_INFINITY)) {
+    return {
+      id,
+      status: "failed",
+      error: { code: "not_added", message: shard.add_error.message },
+      raw: null,
+    };
+  }
   const byStatus: Partial<Record<string, { status: ResultStatus; code: string; message: string }>> = {
     expired: {
       status: "expired",
@@ -58,6 +72,31 @@ export function batchFromShard(shard: ShardRecord): ProviderBatch {
   };
 }
 
+/** The structured-output format of each request of a shard, by its place in the shard; null when none has one. */
+export async function readShardFormats(
+  jobDir: string,
+  shardIndex: number,
+  nRequests: number,
+): Promise<{ formatOf(position: number): ResolvedFormat | undefined } | null> {
+  let formats: ResolvedFormat[];
+  try {
+    formats = JSON.parse(await readFile(join(jobDir, FORMATS_FILE), "utf8")) as ResolvedFormat[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new CorruptWorkspaceError(join(jobDir, FORMATS_FILE), (error as Error).message);
+  }
+  const indexes = new Int32Array(nRequests).fill(-1);
+  const path = join(jobDir, shardFormatsFile(shardIndex));
+  let position = 0;
+  try {
+    for await (const line of readLines(path)) if (position < nRequests) indexes[position++] = Number(line);
+  } catch (error) {
+    // A shard closed before the job's first format holds none.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  return { formatOf: (at) => formats[indexes[at] as number] };
+}
+
 /** Where each of a shard's results lies in its spill file, by the request's place in the shard. */
 export interface ShardSpill {
   path: string;
@@ -80,6 +119,8 @@ export async function spillShardResults(options: {
   const { adapter, shard, jobDir } = options;
   const ids: string[] = [];
   for await (const id of readLines(join(jobDir, shardIdsFile(shard.index)))) ids.push(id);
+  const expected = await readShardFormats(jobDir, shard.index, ids.length);
+  const checker = expected ? new OutputChecker() : null;
   const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
   const spill: ShardSpill = {
     path: join(jobDir, shardSpillFile(shard.index)),
@@ -101,12 +142,14 @@ export async function spillShardResults(options: {
         const position = positions.get(parsed.customId);
         // Unknown IDs cannot belong to this shard; a repeated ID keeps its first record.
         if (position === undefined || (spill.offsets[position] as number) >= 0) continue;
-        await place(position, toResult(parsed));
+        const format = expected?.formatOf(position);
+        const result = toResult(parsed);
+        await place(position, format && checker ? checker.check(result, format) : result);
       }
     }
     for (let position = 0; position < ids.length; position += 1) {
       if ((spill.offsets[position] as number) < 0)
-        await place(position, missingResult(ids[position] as string, shard));
+        await place(position, missingResult(ids[position] as string, shard, position));
     }
     await writer.close();
   } catch (error) {

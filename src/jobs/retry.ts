@@ -5,15 +5,17 @@ import { readLines } from "../util/lines.js";
 import type { JobRecord } from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
 import { type EncodedRequest, ORDER_FILE, shardFile, shardIdsFile } from "./plan.js";
+import { readShardFormats } from "./results.js";
 
-/** The statuses retryFailed runs again unless told otherwise. */
-export const DEFAULT_RETRY_STATUSES: readonly ResultStatus[] = ["failed", "expired", "cancelled"];
-
-export const RETRYABLE_STATUSES: ReadonlySet<string> = new Set<ResultStatus>([
+/** The statuses retryFailed runs again unless told otherwise: every result without a usable answer. */
+export const DEFAULT_RETRY_STATUSES: readonly ResultStatus[] = [
   "failed",
   "expired",
   "cancelled",
-]);
+  "invalid_output",
+];
+
+export const RETRYABLE_STATUSES: ReadonlySet<string> = new Set<ResultStatus>(DEFAULT_RETRY_STATUSES);
 
 /** The ID of the next follow-up job of `parent`: `<parent>-retry-<n>`, the first n not in use. */
 export function nextRetryJobId(parent: JobRecord, taken: ReadonlySet<string>): string {
@@ -44,11 +46,15 @@ export async function* requestsToRetry(
   }
   const jobDir = workspace.jobDir(record.job_id);
   const order = readLines(join(jobDir, ORDER_FILE))[Symbol.asyncIterator]();
-  const shards = record.shards.map((shard) => ({
-    model: shard.model,
-    lines: readLines(join(jobDir, shardFile(shard.index)))[Symbol.asyncIterator](),
-    ids: readLines(join(jobDir, shardIdsFile(shard.index)))[Symbol.asyncIterator](),
-  }));
+  const shards = await Promise.all(
+    record.shards.map(async (shard) => ({
+      model: shard.model,
+      lines: readLines(join(jobDir, shardFile(shard.index)))[Symbol.asyncIterator](),
+      ids: readLines(join(jobDir, shardIdsFile(shard.index)))[Symbol.asyncIterator](),
+      formats: await readShardFormats(jobDir, shard.index, shard.n_requests),
+      position: 0,
+    })),
+  );
   const corrupt = (detail: string) => new CorruptWorkspaceError(join(jobDir, ORDER_FILE), detail);
   try {
     let position = 0;
@@ -60,6 +66,8 @@ export async function* requestsToRetry(
       if (line.done || id.done || id.value !== result.id) {
         throw corrupt(`request #${position + 1} (${result.id}) is not where the job's files say it is`);
       }
+      const format = shard.formats?.formatOf(shard.position);
+      shard.position += 1;
       if (statuses.has(result.status)) {
         yield {
           id: result.id,
@@ -68,6 +76,7 @@ export async function* requestsToRetry(
           bytes: Buffer.byteLength(line.value) + 1,
           // The prompt's text is inside the provider's encoding: counted approximately from the whole line.
           tokens: Math.ceil(line.value.length / 4),
+          format,
         };
       }
       position += 1;

@@ -7,10 +7,22 @@ import { TokenCounters } from "../cost/tokenizer.js";
 import { JobExistsError } from "../errors.js";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter, ProviderBatch } from "../providers/types.js";
-import { type BatchRequest, isFinished, type ProviderName } from "../types.js";
+import {
+  type BatchRequest,
+  type EmbeddingRequest,
+  isFinished,
+  type ProviderName,
+  type RequestKind,
+} from "../types.js";
 import type { JobRecord, ShardRecord, StoredCostEstimate } from "../workspace/job-record.js";
 import { admitShards, enqueuedTokens } from "./budget.js";
-import { type EncodedRequest, encodeRequests, type PlannedShard, planShards } from "./plan.js";
+import {
+  type EncodedRequest,
+  encodeEmbeddingRequests,
+  encodeRequests,
+  type PlannedShard,
+  planShards,
+} from "./plan.js";
 import { type JobHandle, newJobRecord } from "./record.js";
 import type { PipelineSettings } from "./settings.js";
 import type { JobStore } from "./store.js";
@@ -31,11 +43,14 @@ interface NewJobBase {
   overwrite: boolean;
   /** For a follow-up job (retryFailed): the job whose requests it runs again. */
   parentJobId?: string;
+  /** What the requests are (default "chat"). */
+  kind?: RequestKind;
 }
 
 /** A job from requests to validate and encode, or from requests already encoded (a retry of stored requests). */
 export type NewJob =
   | (NewJobBase & { requests: Iterable<BatchRequest> | AsyncIterable<BatchRequest> })
+  | (NewJobBase & { embeddings: Iterable<EmbeddingRequest> | AsyncIterable<EmbeddingRequest> })
   | (NewJobBase & { encoded: AsyncIterable<EncodedRequest> });
 
 /** Adds each request to the cost tally as it passes: prompt tokens as planned, output at its maxTokens or a default. */
@@ -118,8 +133,11 @@ export class Submission {
         // the tokenizer): an estimate made on the way costs no second pass over the requests.
         tally = new CostTally(providerEntry(job.provider));
         const counters = budget ? new TokenCounters() : undefined;
+        const options = { adapter, limits, endpoint: job.endpoint, counters };
         encoded = tallied(
-          encodeRequests(job.requests, { adapter, limits, endpoint: job.endpoint, counters }),
+          "embeddings" in job
+            ? encodeEmbeddingRequests(job.embeddings, options)
+            : encodeRequests(job.requests, options),
           tally,
         );
       }
@@ -161,6 +179,7 @@ export class Submission {
         endpoint: job.endpoint,
         plan,
         parentJobId: job.parentJobId,
+        kind: job.kind ?? ("embeddings" in job ? "embeddings" : "chat"),
         estimatedCost: tally ? storedEstimate(tally.report()) : null,
       });
       const submission = new Submission(store.handle(record), adapter, store, settings);
@@ -255,6 +274,8 @@ export class Submission {
       if (shard.state !== "created") {
         // A shard mid-creation is resolved first, so that no batch is left running.
         if (shard.state === "creating") await adoptIfCreated(this.job, this.adapter, shard.index);
+        // A batch being filled is cancelled with what it holds; the requests it never got come back cancelled.
+        if ((shard.state as ShardRecord["state"]) === "adding") shard.state = "created";
         if ((shard.state as ShardRecord["state"]) !== "created") {
           shard.state = "create_failed";
           shard.status = "cancelled";

@@ -66,14 +66,150 @@ export async function adoptIfCreated(
   const found = await adapter.findBatch(lookupFor(handle, shard));
   if (!found) return false;
   applyBatch(shard, found);
+  beginFilling(shard, adapter);
   await handle.save();
   return true;
+}
+
+/** A batch just created or adopted: providers whose batches are created empty have it filled next. */
+function beginFilling(shard: ShardRecord, adapter: ProviderAdapter): void {
+  if (!adapter.addRequests) return;
+  shard.state = "adding";
+  shard.requests_added = 0;
+  shard.add_error = null;
+}
+
+function isFilling(shard: ShardRecord): boolean {
+  return shard.state === "adding";
+}
+
+/** A refusal that sending the same requests again would not change (not auth, rate limits or conflicts). */
+function isRefusal(error: unknown): error is ProviderError {
+  const status = error instanceof ProviderError ? error.httpStatus : undefined;
+  return status !== undefined && status >= 400 && status < 500 && ![401, 403, 408, 409, 429].includes(status);
+}
+
+/**
+ * Fills a shard's batch with its requests (state "adding"), recording after every add call how many of them the
+ * batch holds, so that a crash or a lost answer resumes where the provider stands: the adapter is told when the count
+ * may be behind (`uncertain`) and asks the provider before adding more. A refused add ends the filling: the batch
+ * runs with what it holds, and the requests it never got are reported failed with the provider's reason.
+ */
+async function fillShard(
+  handle: JobHandle,
+  adapter: ProviderAdapter,
+  index: number,
+  shardPath: string,
+  uncertain: boolean,
+): Promise<void> {
+  const shard = handle.shard(index);
+  const batchId = shard.provider_batch_id;
+  if (!adapter.addRequests || !batchId) throw new Error(`shard ${index} has no batch to add requests to`);
+  for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt += 1) {
+    try {
+      const batch = await adapter.addRequests({
+        batchId,
+        shardPath,
+        endpoint: handle.record.endpoint,
+        added: shard.requests_added ?? 0,
+        uncertain: uncertain || attempt > 1,
+        onAdded: async (added) => {
+          shard.requests_added = added;
+          shard.updated_at = nowIso();
+          await handle.save();
+        },
+      });
+      applyBatch(shard, batch);
+      await handle.save();
+      return;
+    } catch (error) {
+      if (isRefusal(error)) {
+        shard.add_error = {
+          code: error.code,
+          message: `the provider refused to add this request to batch ${batchId}: ${error.message}`,
+        };
+        shard.state = "created";
+        if ((shard.requests_added ?? 0) === 0) {
+          // An empty batch never ends; with nothing to run, the shard has failed.
+          shard.state = "create_failed";
+          shard.status = "failed";
+          shard.error = shard.add_error;
+        }
+        shard.updated_at = nowIso();
+        await handle.save();
+        throw error;
+      }
+      if (attempt < CREATE_ATTEMPTS) await sleep(250 * attempt);
+    }
+  }
+  throw new ProviderError(
+    adapter.name,
+    `could not add every request to batch ${index} of job "${handle.record.job_id}" after ${CREATE_ATTEMPTS} ` +
+      `attempts. The job is saved; run client.recover("${handle.record.job_id}") or ` +
+      `\`relay recover ${handle.record.job_id}\` later.`,
+    { code: "create_incomplete" },
+  );
+}
+
+/**
+ * One create call, its outcome recorded: the batch it made, or the one a lost answer had made (found by its tags),
+ * or none yet (a lost answer with nothing found, or rate limited). A refused creation is final: the shard is failed.
+ */
+async function createOnce(
+  handle: JobHandle,
+  adapter: ProviderAdapter,
+  index: number,
+  shardPath: string,
+  attempt: number,
+): Promise<"created" | "adopted" | "not_created"> {
+  const shard = handle.shard(index);
+  shard.state = "creating";
+  shard.updated_at = nowIso();
+  await handle.save();
+  try {
+    const batch = await adapter.createBatch({
+      inputFileId: shard.input_file_id,
+      shardPath,
+      endpoint: handle.record.endpoint,
+      model: shard.model,
+      kind: handle.record.kind ?? "chat",
+      tags: tagsOf(handle, shard),
+    });
+    applyBatch(shard, batch);
+    shard.retry_at = null;
+    beginFilling(shard, adapter);
+    await handle.save();
+    return "created";
+  } catch (error) {
+    if (error instanceof AmbiguousCreateError) {
+      // The provider may have created the batch even though the answer was lost: look before trying again.
+      await sleep(250 * attempt);
+      if (await adoptIfCreated(handle, adapter, index)) return "adopted";
+    } else if (error instanceof ProviderError && error.httpStatus === 429) {
+      await sleep(1000 * 2 ** (attempt - 1));
+    } else {
+      shard.state = "create_failed";
+      shard.status = "failed";
+      shard.provider_status = null;
+      shard.error = {
+        code: error instanceof RelayError ? error.code : "create_failed",
+        message: (error as Error).message,
+      };
+      shard.updated_at = nowIso();
+      await handle.save();
+      throw error;
+    }
+    shard.state = "uploaded";
+    await handle.save();
+    return "not_created";
+  }
 }
 
 /**
  * Moves one shard forward until its batch exists at the provider, recording each step before and after the
  * provider call, so that a crash at any point can be resumed without losing or duplicating a batch:
- * planned → (upload) → uploaded → creating → (create) → created.
+ * planned → (upload) → uploaded → creating → (create) → created, with "adding" (the batch is filled, one recorded
+ * add call at a time) before "created" for providers whose batches are created empty.
  * A shard found in `creating` (a create whose outcome was never recorded) is looked up by its tags first.
  */
 export async function advanceShard(
@@ -88,9 +224,14 @@ export async function advanceShard(
 
   if (shard.state === "created" || shard.state === "create_failed") return;
   if (shard.retry_at !== null && Date.parse(shard.retry_at) > Date.now()) return;
+  // Found filling: the process that was adding requests stopped before it recorded the last call's outcome.
+  if (shard.state === "adding") return fillShard(handle, adapter, index, shardPath, true);
 
   if (shard.state === "creating") {
-    if (await adoptIfCreated(handle, adapter, index)) return;
+    if (await adoptIfCreated(handle, adapter, index)) {
+      if (isFilling(shard)) await fillShard(handle, adapter, index, shardPath, true);
+      return;
+    }
     // Inline providers have no file: going back to "planned" costs them nothing.
     shard.state = shard.input_file_id !== null ? "uploaded" : "planned";
   }
@@ -103,47 +244,11 @@ export async function advanceShard(
   }
 
   for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt += 1) {
-    shard.state = "creating";
-    shard.updated_at = nowIso();
-    await handle.save();
-    try {
-      const batch = await adapter.createBatch({
-        inputFileId: shard.input_file_id,
-        shardPath,
-        endpoint: handle.record.endpoint,
-        tags,
-      });
-      applyBatch(shard, batch);
-      shard.retry_at = null;
-      await handle.save();
-      return;
-    } catch (error) {
-      if (error instanceof AmbiguousCreateError) {
-        // The provider may have created the batch even though the answer was lost: look before trying again.
-        await sleep(250 * attempt);
-        const found = await adapter.findBatch(lookupFor(handle, shard));
-        if (found) {
-          applyBatch(shard, found);
-          await handle.save();
-          return;
-        }
-      } else if (error instanceof ProviderError && error.httpStatus === 429) {
-        await sleep(1000 * 2 ** (attempt - 1));
-      } else {
-        shard.state = "create_failed";
-        shard.status = "failed";
-        shard.provider_status = null;
-        shard.error = {
-          code: error instanceof RelayError ? error.code : "create_failed",
-          message: (error as Error).message,
-        };
-        shard.updated_at = nowIso();
-        await handle.save();
-        throw error;
-      }
-      shard.state = "uploaded";
-      await handle.save();
-    }
+    const outcome = await createOnce(handle, adapter, index, shardPath, attempt);
+    if (outcome === "not_created") continue;
+    // A batch adopted after a lost answer may be filled by now, as far as anyone knows: ask before adding.
+    if (isFilling(shard)) await fillShard(handle, adapter, index, shardPath, outcome === "adopted");
+    return;
   }
   throw new ProviderError(
     adapter.name,
@@ -175,6 +280,8 @@ export function requeueIfPassingFailure(shard: ShardRecord, baseDelayMs = DEFAUL
   shard.provider_batch_id = null;
   shard.attempt += 1;
   shard.state = shard.input_file_id !== null ? "uploaded" : "planned";
+  if (shard.requests_added !== undefined) shard.requests_added = 0;
+  if (shard.add_error !== undefined) shard.add_error = null;
   shard.status = "pending";
   shard.provider_status = null;
   shard.output_file_id = null;

@@ -1,4 +1,5 @@
 import { APPROXIMATE_COUNTER, type TokenCounter } from "../cost/tokenizer.js";
+import { imagesOf, textOf } from "../requests/parts.js";
 import type { BatchRequest } from "../types.js";
 
 /**
@@ -6,13 +7,18 @@ import type { BatchRequest } from "../types.js";
  * for the approximation, so that it errs high.
  */
 const PER_MESSAGE_TOKENS = 4;
+/**
+ * What an image costs, approximately: OpenAI's figure for a 1024×1024 image at high detail (765). Providers count
+ * images their own way, by size; this only keeps estimates and budgets from ignoring them.
+ */
+const IMAGE_TOKENS = 765;
 /** Every reply is primed with a few tokens. */
 const PER_REQUEST_TOKENS = 3;
 
 /** The texts of a request's prompt, in the order the model reads them. */
 export function* promptTexts(request: BatchRequest): Generator<string> {
   if (request.systemPrompt !== undefined) yield request.systemPrompt;
-  for (const message of request.messages ?? []) yield message.content;
+  for (const message of request.messages ?? []) yield textOf(message.content);
   if (request.prompt !== undefined) yield request.prompt;
 }
 
@@ -26,6 +32,7 @@ export function countPromptTokens(
 ): number {
   let tokens = PER_REQUEST_TOKENS;
   for (const text of promptTexts(request)) tokens += counter.count(text) + PER_MESSAGE_TOKENS;
+  for (const message of request.messages ?? []) tokens += imagesOf(message.content).length * IMAGE_TOKENS;
   return tokens;
 }
 

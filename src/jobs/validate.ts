@@ -1,10 +1,11 @@
 import { ValidationError } from "../errors.js";
 import type { ProviderLimits } from "../providers/types.js";
+import { validatePart, validateRequestOptions } from "../requests/validate.js";
 import type { BatchRequest } from "../types.js";
 
 const ROLES = new Set(["system", "user", "assistant"]);
 
-function describe(request: unknown, position: number): string {
+export function describeRequest(request: unknown, position: number): string {
   const id = (request as { id?: unknown } | null)?.id;
   return typeof id === "string" ? `request "${id}" (#${position + 1})` : `request #${position + 1}`;
 }
@@ -28,18 +29,21 @@ function assertPlainJson(value: unknown, where: string, seen = new Set<unknown>(
 function* textFields(request: BatchRequest): Generator<[string, string]> {
   if (typeof request.prompt === "string") yield ["prompt", request.prompt];
   if (typeof request.systemPrompt === "string") yield ["systemPrompt", request.systemPrompt];
-  for (const [index, message] of (request.messages ?? []).entries())
-    yield [`messages[${index}].content`, message.content];
+  for (const [index, message] of (request.messages ?? []).entries()) {
+    if (typeof message.content === "string") yield [`messages[${index}].content`, message.content];
+    else
+      for (const [part, piece] of message.content.entries())
+        if (piece.type === "text") yield [`messages[${index}].content[${part}].text`, piece.text];
+  }
 }
 
-/** Checks one request against Relay's rules and the provider's. Throws a ValidationError naming the request. */
-export function validateRequest(
-  request: BatchRequest,
-  position: number,
+/** Checks that a request (of any kind) is an object whose id the provider takes as custom_id. */
+export function validateRequestId(
+  request: { id?: unknown } | null,
+  label: string,
   limits: ProviderLimits,
   provider: string,
 ): void {
-  const label = describe(request, position);
   if (request === null || typeof request !== "object")
     throw new ValidationError(`${label} is not an object.`);
   if (typeof request.id !== "string" || request.id === "") {
@@ -54,6 +58,17 @@ export function validateRequest(
       "invalid_request_id",
     );
   }
+}
+
+/** Checks one request against Relay's rules and the provider's. Throws a ValidationError naming the request. */
+export function validateRequest(
+  request: BatchRequest,
+  position: number,
+  limits: ProviderLimits,
+  provider: string,
+): void {
+  const label = describeRequest(request, position);
+  validateRequestId(request, label, limits, provider);
   if (typeof request.model !== "string" || request.model.trim() === "") {
     throw new ValidationError(`${label} has no model.`);
   }
@@ -66,10 +81,16 @@ export function validateRequest(
       throw new ValidationError(`${label}: messages must be a non-empty array.`);
     }
     request.messages.forEach((message, index) => {
-      if (!message || !ROLES.has(message.role) || typeof message.content !== "string") {
+      const content = message?.content;
+      if (!message || !ROLES.has(message.role) || (typeof content !== "string" && !Array.isArray(content))) {
         throw new ValidationError(
-          `${label}: messages[${index}] must be {role: "system" | "user" | "assistant", content: string}.`,
+          `${label}: messages[${index}] must be {role: "system" | "user" | "assistant", content: string | parts}.`,
         );
+      }
+      if (Array.isArray(content)) {
+        if (content.length === 0) throw new ValidationError(`${label}: messages[${index}].content is empty.`);
+        for (const [at, part] of content.entries())
+          validatePart(part, `${label}: messages[${index}].content[${at}]`);
       }
     });
   } else if (!hasPrompt) {
@@ -99,18 +120,19 @@ export function validateRequest(
     }
     assertPlainJson(request.providerArgs, `${label}: providerArgs`);
   }
+  validateRequestOptions(request, label);
 }
 
 export function checkEncodedSize(
   line: string,
-  request: BatchRequest,
+  request: { id?: unknown },
   position: number,
   limits: ProviderLimits,
 ): number {
   const bytes = Buffer.byteLength(line) + 1;
   if (bytes > limits.maxBytesPerRequest) {
     throw new ValidationError(
-      `${describe(request, position)} is ${bytes} bytes encoded; the provider accepts at most ${limits.maxBytesPerRequest}.`,
+      `${describeRequest(request, position)} is ${bytes} bytes encoded; the provider accepts at most ${limits.maxBytesPerRequest}.`,
       "request_too_large",
     );
   }

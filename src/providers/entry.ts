@@ -1,3 +1,4 @@
+import type { RequestFeature } from "../requests/features.js";
 import type { JobStatus } from "../types.js";
 import type { ParsedResult, ProviderAdapter, ProviderLimits, ResolvedProviderConfig } from "./types.js";
 
@@ -17,6 +18,8 @@ export interface ProviderEntry<Name extends string = string> {
   readonly apiKeyEnvAliases?: readonly string[];
   /** The environment variable of the base URL. */
   readonly baseURLEnv: string;
+  /** Other variables the official SDK reads the base URL from, read when baseURLEnv is unset. */
+  readonly baseURLEnvAliases?: readonly string[];
   /** What the base URL points at, in the official SDK's convention. */
   readonly defaultBaseURL: string;
   /** The emulator's base URL for this provider is its origin followed by this path. */
@@ -27,13 +30,32 @@ export interface ProviderEntry<Name extends string = string> {
   readonly priceKey: string;
   /** What batches cost against the price table's (synchronous) prices, and where the provider says so. */
   readonly batchDiscount: BatchDiscount;
+  /** What requests may ask of this provider beyond text in, text out; anything else is refused before sending. */
+  readonly features?: readonly RequestFeature[];
   /** What one batch may hold; the planner splits jobs to respect it. */
   readonly limits: ProviderLimits;
+  /** How a batch that runs too long ends at this provider; DEFAULT_BATCH_EXPIRY when not given. */
+  readonly batchExpiry?: BatchExpiry;
   /** Builds the adapter; loaded on first use, so that an SDK costs memory only for the providers a process uses. */
   create(config: ResolvedProviderConfig): Promise<ProviderAdapter>;
   /** Needs no key: used to read stored records. */
   normaliseStatus(providerStatus: string): JobStatus;
   parseRecord(raw: unknown): ParsedResult | null;
+}
+
+/** When a provider ends a batch that has not finished, and what becomes of the requests it had finished. */
+export interface BatchExpiry {
+  /** How long after creation an unfinished batch expires. */
+  afterMs: number;
+  /** Whether the requests finished before the expiry keep their results (else every request comes back expired). */
+  keepsFinishedResults: boolean;
+}
+
+/** The common rule: a batch expires 24 hours after creation and keeps what it finished. */
+export const DEFAULT_BATCH_EXPIRY: BatchExpiry = { afterMs: 24 * 60 * 60_000, keepsFinishedResults: true };
+
+export function batchExpiryOf(entry: ProviderEntry): BatchExpiry {
+  return entry.batchExpiry ?? DEFAULT_BATCH_EXPIRY;
 }
 
 export interface BatchDiscount {

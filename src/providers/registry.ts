@@ -51,7 +51,9 @@ export function resolveProviderConfig(
   return {
     ...config,
     apiKey,
-    baseURL: config?.baseURL ?? (env[entry.baseURLEnv] || undefined),
+    baseURL:
+      config?.baseURL ??
+      [entry.baseURLEnv, ...(entry.baseURLEnvAliases ?? [])].map((name) => env[name]).find((value) => value),
     endpoint: config?.endpoint,
     timeoutMs: config?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: config?.maxRetries ?? DEFAULT_MAX_RETRIES,

@@ -1,4 +1,4 @@
-import type { BatchRequest, BatchResult, JobStatus } from "../types.js";
+import type { BatchRequest, BatchResult, EmbeddingRequest, JobStatus, RequestKind } from "../types.js";
 
 /** What one provider batch may hold. The planner splits jobs so that every shard respects these. */
 export interface ProviderLimits {
@@ -86,7 +86,30 @@ export interface CreateBatchInput {
   inputFileId: string | null;
   shardPath: string;
   endpoint: string | null;
+  /** The shard's model where the provider takes one model per batch, for providers that name it on the batch. */
+  model?: string | null;
+  /** What the job's requests are (providers with separate routes for embeddings batches need it). */
+  kind?: RequestKind;
   tags: ShardTags;
+}
+
+/**
+ * For providers whose batches are created empty and then filled with requests (xAI). The shard's requests are added
+ * in file order, so "how many are in the batch" is a count of the shard's first lines.
+ */
+export interface AddRequestsInput {
+  batchId: string;
+  shardPath: string;
+  endpoint: string | null;
+  /** How many of the shard's first requests the batch is known to hold. */
+  added: number;
+  /**
+   * An earlier attempt may have added more than `added` (it crashed, or an answer was lost): the adapter asks the
+   * provider which requests the batch holds before sending any, so that none is sent twice.
+   */
+  uncertain: boolean;
+  /** Called after each call that added requests, with the new count of the shard's first requests held. */
+  onAdded(added: number): Promise<void>;
 }
 
 /** Thrown by createBatch when the request may or may not have created a batch (timeout, reset, 5xx). */
@@ -107,10 +130,20 @@ export interface ProviderAdapter {
   checkEndpoint(endpoint: string | null): string | null;
   /** One request as a line of the shard file (JSON without the newline). */
   encodeRequest(request: BatchRequest, options: EncodeOptions): string;
+  /** Encodes one text to embed; only providers that batch embeddings (entry feature "embeddings") have it. */
+  encodeEmbedding?(request: EmbeddingRequest, options: EncodeOptions): string;
+  /** The batch endpoint of embeddings jobs, where the provider names endpoints (OpenAI: "/v1/embeddings"). */
+  readonly embeddingsEndpoint?: string;
   /** Uploads a shard file when the provider takes files; returns its file ID, or null for inline providers. */
   uploadShard(shardPath: string, tags: ShardTags): Promise<string | null>;
   /** Creates the batch exactly once: never retried here; throws AmbiguousCreateError when the outcome is unknown. */
   createBatch(input: CreateBatchInput): Promise<ProviderBatch>;
+  /**
+   * Providers whose batches are created empty (xAI): adds the shard's requests from `input.added` on, in calls within
+   * the provider's size limit, and returns the batch once it holds them all. A call whose outcome is unknown throws
+   * AmbiguousCreateError; a refused one a ProviderError with its HTTP status.
+   */
+  addRequests?(input: AddRequestsInput): Promise<ProviderBatch>;
   /**
    * Looks for the batch a create call may have made although its answer was lost. Providers with batch metadata
    * match the tags; others match the uploaded input file, or document their own rule.
@@ -159,6 +192,8 @@ export interface ProviderConfig {
   apiVersion?: string;
   /** Groq: how long a batch may take, "24h" to "7d" (default "24h"). */
   completionWindow?: string;
+  /** xAI: bytes per add-requests call (smaller calls than the API's 25 MB, never larger). */
+  maxBytesPerAddCall?: number;
 }
 
 /** A provider's configuration with the environment applied; what an adapter is built from. */

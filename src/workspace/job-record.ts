@@ -1,9 +1,12 @@
-import type { JobStatus, ProviderName } from "../types.js";
+import type { JobStatus, ProviderName, RequestKind } from "../types.js";
 
 export const RECORD_FORMAT = 1;
 
-/** How far the submission of one shard got; written before and after every provider call. */
-export type ShardState = "planned" | "uploaded" | "creating" | "created" | "create_failed";
+/**
+ * How far the submission of one shard got; written before and after every provider call. "adding": the batch exists
+ * and is being filled (providers whose batches are created empty); `requests_added` says how far.
+ */
+export type ShardState = "planned" | "uploaded" | "creating" | "adding" | "created" | "create_failed";
 
 /** One provider batch of a job. */
 export interface ShardRecord {
@@ -28,6 +31,13 @@ export interface ShardRecord {
   attempt: number;
   /** Batches of earlier attempts, which failed without running (e.g. token_limit_exceeded). */
   previous_batch_ids: string[];
+  /**
+   * Providers whose batches are filled after creation: how many of the shard's first requests the batch is known to
+   * hold. Absent for the other providers.
+   */
+  requests_added?: number;
+  /** Why the requests from `requests_added` on were never added (the provider refused them); absent otherwise. */
+  add_error?: { code?: string; message: string } | null;
   /** Not to be submitted again before this time (ISO-8601), or null. */
   retry_at: string | null;
   /** When the provider stops serving this batch's results (ISO-8601), when it says or documents it; else null. */
@@ -60,6 +70,8 @@ export interface JobRecord {
   /** SHA-256 of the encoded requests and their shards: submitting the same requests again resumes the job. */
   requests_digest: string;
   endpoint: string | null;
+  /** What the requests are: "chat" (also when absent, in older records) or "embeddings". */
+  kind?: RequestKind;
   created_at: string;
   updated_at: string;
   finished_at: string | null;

@@ -16,9 +16,12 @@ type JsonObject = { [key: string]: Json };
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SPEC_REF_PREFIX = "#/components/schemas/";
 
-/** The `shared` directory beside the repository, or null when it is absent (e.g. a bare checkout). */
+/**
+ * The `shared` directory beside the repository (or where `RELAY_SHARED_DIR` points, for a checkout that lives
+ * elsewhere), or null when it is absent (e.g. a bare checkout).
+ */
 export function sharedDir(): string | null {
-  const dir = path.resolve(REPO_ROOT, "../shared");
+  const dir = path.resolve(REPO_ROOT, process.env.RELAY_SHARED_DIR || "../shared");
   return existsSync(dir) ? dir : null;
 }
 

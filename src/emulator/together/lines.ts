@@ -1,5 +1,5 @@
 import type { RequestOutcome, SimRequest } from "../engine.js";
-import { openAIResultLine } from "../openai/lines.js";
+import { openAIResultLine } from "../openai-compatible/lines.js";
 
 export const CHAT_COMPLETIONS = "/v1/chat/completions";
 

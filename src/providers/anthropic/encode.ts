@@ -1,4 +1,5 @@
 import { ValidationError } from "../../errors.js";
+import { textOf } from "../../requests/parts.js";
 import type { BatchRequest, ChatMessage } from "../../types.js";
 import { chatMessages } from "../shared/messages.js";
 
@@ -21,7 +22,7 @@ function splitSystem(request: BatchRequest): Conversation {
   const systemParts = request.systemPrompt ? [request.systemPrompt] : [];
   const messages: ChatMessage[] = [];
   for (const message of chatMessages(request, { includeSystem: false })) {
-    if (message.role === "system") systemParts.push(message.content);
+    if (message.role === "system") systemParts.push(textOf(message.content));
     else messages.push(message);
   }
   return { system: systemParts.length > 0 ? systemParts.join("\n\n") : undefined, messages };

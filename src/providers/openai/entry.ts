@@ -1,6 +1,7 @@
 import { defineProvider } from "../entry.js";
+import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
+import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
-import { normaliseOpenAIStatus } from "./status.js";
 
 export const openaiEntry = defineProvider({
   name: "openai",
@@ -17,12 +18,10 @@ export const openaiEntry = defineProvider({
     maxBytesPerBatch: 200 * 1024 * 1024,
     // No documented per-line cap; a line cannot exceed the file cap. Kept well below it.
     maxBytesPerRequest: 50 * 1024 * 1024,
-    // OpenAI documents no pattern; 64 characters is the bound other providers enforce and is safe here.
-    customIdPattern: /^[^\s\p{Cc}]{1,64}$/u,
-    customIdRule: "1 to 64 characters, no spaces or control characters",
+    ...PRINTABLE_CUSTOM_ID,
     oneModelPerBatch: true,
   },
-  create: async (config) => new (await import("./adapter.js")).OpenAIAdapter(config),
+  create: async (config) => (await import("./adapter.js")).createOpenAIAdapter(config),
   normaliseStatus: normaliseOpenAIStatus,
   parseRecord: parseOpenAIShapedLine,
 });

@@ -35,10 +35,11 @@ export function toProviderError(provider: string, action: string, error: unknown
 }
 
 /**
- * After a failed batch creation: was a batch perhaps created anyway? A refused request (4xx other than 408/409)
- * certainly created nothing; a timeout, a dropped connection or a server error may have.
+ * After a failed batch creation (or another call that must not be repeated blindly, named by `action`): did it
+ * perhaps take effect anyway? A refused request (4xx other than 408/409) certainly did nothing; a timeout, a dropped
+ * connection or a server error may have.
  */
-export function classifyCreateError(provider: string, error: unknown): Error {
+export function classifyCreateError(provider: string, error: unknown, action = "creating the batch"): Error {
   const { status, message, connection } = describe(error);
   const ambiguous =
     connection ||
@@ -46,6 +47,6 @@ export function classifyCreateError(provider: string, error: unknown): Error {
     status === 408 ||
     status === 409 ||
     (status !== undefined && status >= 500);
-  if (ambiguous) return new AmbiguousCreateError(`${provider}: batch creation outcome unknown: ${message}`);
-  return toProviderError(provider, "creating the batch", error);
+  if (ambiguous) return new AmbiguousCreateError(`${provider}: outcome of ${action} unknown: ${message}`);
+  return toProviderError(provider, action, error);
 }

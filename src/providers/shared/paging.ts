@@ -9,13 +9,20 @@ export interface Page<T> {
   next: string | null;
 }
 
-/** Every item of a paged list, fetching a page only when the one before has been used up. */
-export async function* pages<T>(fetchPage: (cursor: string | null) => Promise<Page<T>>): AsyncGenerator<T> {
+/**
+ * Every item of a paged list, fetching a page only when the one before has been used up. An empty page ends the
+ * list unless `throughEmptyPages` (for APIs whose pages are windows that may hold nothing, while the cursor goes on).
+ */
+export async function* pages<T>(
+  fetchPage: (cursor: string | null) => Promise<Page<T>>,
+  options: { throughEmptyPages?: boolean } = {},
+): AsyncGenerator<T> {
   let cursor: string | null = null;
   for (;;) {
     const page: Page<T> = await fetchPage(cursor);
     yield* page.items;
-    if (page.next === null || page.next === cursor || page.items.length === 0) return;
+    if (page.next === null || page.next === cursor) return;
+    if (page.items.length === 0 && !options.throughEmptyPages) return;
     cursor = page.next;
   }
 }

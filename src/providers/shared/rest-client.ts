@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import {
   HttpConnectionError,
   HttpStatusError,
@@ -17,10 +17,13 @@ export interface RestClientOptions {
   maxRetries: number;
   /** Headers that authenticate a request; by default `Authorization: Bearer <apiKey>`. */
   authHeaders?: Record<string, string>;
+  /** Query parameters every request carries (e.g. Azure's `api-version`). */
+  query?: Record<string, string>;
 }
 
 export interface CallOptions {
   json?: unknown;
+  query?: Record<string, string>;
   /** Retry 408/409/429/5xx answers and lost connections. False for a call whose repetition could do harm. */
   retry: boolean;
 }
@@ -30,13 +33,36 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The message of an error body: `{"error": "…"}`, `{"error": {"message", …}}` or `{"message"}`. */
+/**
+ * The message of a validation `detail`: a string, or a list of `{loc, msg}` entries (FastAPI/pydantic, as Mistral
+ * answers a 422).
+ */
+function detailMessage(detail: unknown): string | undefined {
+  if (typeof detail === "string" && detail !== "") return detail;
+  if (!Array.isArray(detail)) return undefined;
+  const parts = detail.map(asObject).flatMap((entry) => {
+    const msg = asString(entry?.msg);
+    if (!msg) return [];
+    const loc = Array.isArray(entry?.loc) ? entry.loc.join(".") : "";
+    return [loc ? `${loc}: ${msg}` : msg];
+  });
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
+/**
+ * The message of an error body: `{"error": "…"}`, `{"error": {"message", …}}`, `{"message"}`, or a validation
+ * `detail`, at the top level or as `{"message": {"detail"}}`.
+ */
 export function errorMessage(status: number, text: string): string {
   try {
     const body = asObject(JSON.parse(text));
     const error = body?.error;
     if (typeof error === "string" && error !== "") return error;
-    const message = asString(asObject(error)?.message) ?? asString(body?.message);
+    const message =
+      asString(asObject(error)?.message) ??
+      asString(body?.message) ??
+      detailMessage(asObject(body?.message)?.detail) ??
+      detailMessage(body?.detail);
     if (message) return message;
   } catch {
     // not JSON: fall through to the raw text
@@ -53,6 +79,11 @@ export async function apiError(response: IncomingMessage): Promise<HttpStatusErr
     // the status alone says enough
   }
   return new HttpStatusError(status, `HTTP ${status}: ${errorMessage(status, text)}`, retryAfterMs(response));
+}
+
+/** A 429: the request was turned away before it did anything, so even a call that must not be repeated may be. */
+export function isRateLimited(error: unknown): boolean {
+  return error instanceof HttpStatusError && error.status === 429;
 }
 
 export function isRetryable(error: unknown): boolean {
@@ -74,17 +105,21 @@ export class RestClient {
 
   url(path: string, query: Record<string, string> = {}): URL {
     const url = new URL(`${this.options.baseURL.replace(/\/+$/, "")}${path}`);
-    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries({ ...this.options.query, ...query }))
+      url.searchParams.set(key, value);
     return url;
   }
 
-  /** Runs `attempt`, retrying retryable failures after the server's `retry-after` or an exponential backoff. */
-  async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt`, retrying retryable failures after the server's `retry-after` or an exponential backoff.
+   * `retryable` narrows what is retried, for calls that may only be repeated when they certainly did nothing.
+   */
+  async withRetries<T>(attempt: () => Promise<T>, retryable = isRetryable): Promise<T> {
     for (let retry = 0; ; retry += 1) {
       try {
         return await attempt();
       } catch (error) {
-        if (retry >= this.options.maxRetries || !isRetryable(error)) throw error;
+        if (retry >= this.options.maxRetries || !retryable(error)) throw error;
         await sleep(this.delayBefore(retry, error));
       }
     }
@@ -119,6 +154,15 @@ export class RestClient {
 
   /** A JSON call; returns the parsed answer (null for an empty body). */
   async call(method: string, path: string, options: CallOptions): Promise<unknown> {
+    return (await this.exchange(method, path, options)).body;
+  }
+
+  /** A JSON call that also returns the answer's headers (e.g. `date`, the provider's clock). */
+  async exchange(
+    method: string,
+    path: string,
+    options: CallOptions,
+  ): Promise<{ body: unknown; headers: IncomingHttpHeaders }> {
     const once = async () => {
       const body = options.json === undefined ? undefined : JSON.stringify(options.json);
       const headers: OutgoingHttpHeaders = { accept: "application/json" };
@@ -126,14 +170,14 @@ export class RestClient {
         headers["content-type"] = "application/json";
         headers["content-length"] = Buffer.byteLength(body);
       }
-      const response = await this.request(method, this.url(path), {
+      const response = await this.request(method, this.url(path, options.query), {
         headers,
         ...(body === undefined ? {} : { body }),
       });
       const text = await readText(response);
-      if (text.trim() === "") return null;
+      if (text.trim() === "") return { body: null, headers: response.headers };
       try {
-        return JSON.parse(text) as unknown;
+        return { body: JSON.parse(text) as unknown, headers: response.headers };
       } catch {
         throw new Error(
           `${method} ${path} answered HTTP ${response.statusCode} with a body that is not JSON`,

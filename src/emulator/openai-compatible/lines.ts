@@ -54,27 +54,36 @@ function responsesBody(request: SimRequest, completion: FakeCompletion, now: num
   };
 }
 
+/** One line of an output or error file, before it is written. */
+export interface ResultRecord {
+  file: "output" | "error";
+  record: Record<string, unknown>;
+}
+
+function failure(code: string, message: string) {
+  return { code, message };
+}
+
 /**
- * The output-file or error-file line for one finished request, in OpenAI's batch format (also used by Together,
+ * The output-file or error-file record for one finished request, in OpenAI's batch format (also used by Together,
  * Groq and Azure). Returns null for a request still processing.
  */
-export function openAIResultLine(
+export function openAIResultRecord(
   request: SimRequest,
   outcome: RequestOutcome,
   endpoint: string,
   now: number,
-  /** Makes the IDs in the line, so that downloading a file twice gives the same bytes. */
+  /** Makes the IDs in the record, so that downloading a file twice gives the same bytes. */
   seed: string,
-): { file: "output" | "error"; line: string } | null {
+): ResultRecord | null {
   const base = { id: `batch_req_${seed}`, custom_id: request.customId };
   switch (outcome.kind) {
     case "succeeded": {
-      const body =
-        endpoint === "/v1/responses"
-          ? responsesBody(request, outcome.completion, now, seed)
-          : chatCompletionBody(request, outcome.completion, now, seed);
+      const body = endpoint.endsWith("/responses")
+        ? responsesBody(request, outcome.completion, now, seed)
+        : chatCompletionBody(request, outcome.completion, now, seed);
       const response = { status_code: 200, request_id: `req_${seed}`, body };
-      return { file: "output", line: JSON.stringify({ ...base, response, error: null }) };
+      return { file: "output", record: { ...base, response, error: null } };
     }
     case "failed": {
       const error = {
@@ -84,42 +93,47 @@ export function openAIResultLine(
         code: "emulated_failure",
       };
       const response = { status_code: 400, request_id: `req_${seed}`, body: { error } };
-      return { file: "error", line: JSON.stringify({ ...base, response, error: null }) };
+      return { file: "error", record: { ...base, response, error: null } };
     }
     case "errored":
       return {
         file: "error",
-        line: JSON.stringify({
-          ...base,
-          response: null,
-          error: { code: "server_error", message: "Emulated server error." },
-        }),
+        record: { ...base, response: null, error: failure("server_error", "Emulated server error.") },
       };
     case "expired":
       return {
         file: "error",
-        line: JSON.stringify({
+        record: {
           ...base,
           response: null,
-          error: {
-            code: "batch_expired",
-            message: "This request could not be executed before the completion window expired.",
-          },
-        }),
+          error: failure(
+            "batch_expired",
+            "This request could not be executed before the completion window expired.",
+          ),
+        },
       };
     case "cancelled":
       return {
         file: "error",
-        line: JSON.stringify({
+        record: {
           ...base,
           response: null,
-          error: {
-            code: "batch_cancelled",
-            message: "This request was not executed because the batch was cancelled.",
-          },
-        }),
+          error: failure("batch_cancelled", "This request was not executed because the batch was cancelled."),
+        },
       };
     default:
       return null;
   }
+}
+
+/** openAIResultRecord as a JSONL line. */
+export function openAIResultLine(
+  request: SimRequest,
+  outcome: RequestOutcome,
+  endpoint: string,
+  now: number,
+  seed: string,
+): { file: "output" | "error"; line: string } | null {
+  const entry = openAIResultRecord(request, outcome, endpoint, now, seed);
+  return entry ? { file: entry.file, line: JSON.stringify(entry.record) } : null;
 }

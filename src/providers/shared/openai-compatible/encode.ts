@@ -1,5 +1,5 @@
-import type { BatchRequest } from "../../types.js";
-import { chatMessages } from "../shared/messages.js";
+import type { BatchRequest } from "../../../types.js";
+import { chatMessages } from "../messages.js";
 
 export const CHAT_COMPLETIONS = "/v1/chat/completions";
 export const RESPONSES = "/v1/responses";

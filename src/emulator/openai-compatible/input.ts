@@ -1,3 +1,4 @@
+import { lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 
@@ -8,19 +9,6 @@ export interface ParsedInput {
 }
 
 type Json = Record<string, unknown>;
-
-function lastUserText(messages: unknown): string {
-  if (!Array.isArray(messages)) return "";
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    const message = messages[index] as Json | undefined;
-    if (message?.role !== "user") continue;
-    if (typeof message.content === "string") return message.content;
-    if (Array.isArray(message.content)) {
-      return message.content.map((part) => String((part as Json)?.text ?? "")).join("");
-    }
-  }
-  return "";
-}
 
 function promptTextOf(body: Json): string {
   if (typeof body.input === "string") return body.input;
@@ -33,25 +21,43 @@ function maxTokensOf(body: Json): number | undefined {
   return typeof value === "number" ? value : undefined;
 }
 
+/** The problems that fail a batch at validation, named as OpenAI names them. */
+export type InputProblem =
+  | "invalid_json_line"
+  | "missing_required_parameter"
+  | "duplicate_custom_id"
+  | "invalid_method"
+  | "mismatched_url"
+  | "invalid_request"
+  | "mismatched_model"
+  | "empty_file"
+  | "too_many_requests";
+
+export interface InputOptions {
+  /** The batch's endpoint; when given, each line needs `method: "POST"` and a `url` naming it. */
+  endpoint: string | null;
+  fateOf: (customId: string, line: string) => RequestFate;
+  maxRequests: number;
+  /** Codes where a provider names a problem its own way (Azure: url_mismatch, model_mismatch, too_many_tasks). */
+  codes?: Partial<Record<InputProblem, string>>;
+  /** Whether a line's url names the endpoint (exact equality unless given). Every line's url must also be the same. */
+  urlMatches?: (url: string, endpoint: string) => boolean;
+}
+
 /**
  * Parses and validates an OpenAI-style batch input file: one JSON object per line with `custom_id` and `body`
- * (and, when `endpoint` is given, `method: "POST"` and `url` equal to it). One model per file, unique custom_ids.
+ * (and, when `endpoint` is given, `method: "POST"` and `url` naming it). One model per file, unique custom_ids.
  */
-export function parseBatchInput(
-  text: string,
-  options: {
-    endpoint: string | null;
-    fateOf: (customId: string, line: string) => RequestFate;
-    maxRequests: number;
-  },
-): ParsedInput {
+export function parseBatchInput(text: string, options: InputOptions): ParsedInput {
   const requests: SimRequest[] = [];
   const seen = new Set<string>();
+  const urlMatches = options.urlMatches ?? ((url, endpoint) => url === endpoint);
   let model: string | undefined;
-  const fail = (code: string, message: string, line?: number): ParsedInput => ({
-    requests,
-    error: line === undefined ? { code, message } : { code, message, line },
-  });
+  let firstUrl: unknown;
+  const fail = (problem: InputProblem, message: string, line?: number): ParsedInput => {
+    const code = options.codes?.[problem] ?? problem;
+    return { requests, error: line === undefined ? { code, message } : { code, message, line } };
+  };
   const lines = text.split("\n");
   for (let index = 0; index < lines.length; index += 1) {
     const raw = lines[index] as string;
@@ -78,7 +84,12 @@ export function parseBatchInput(
     if (options.endpoint !== null) {
       if (parsed.method !== "POST")
         return fail("invalid_method", `Line ${lineNumber}: method must be POST.`, lineNumber);
-      if (parsed.url !== options.endpoint) {
+      firstUrl ??= parsed.url;
+      if (
+        typeof parsed.url !== "string" ||
+        parsed.url !== firstUrl ||
+        !urlMatches(parsed.url, options.endpoint)
+      ) {
         return fail(
           "mismatched_url",
           `Line ${lineNumber}: url '${String(parsed.url)}' does not match the batch endpoint '${options.endpoint}'.`,

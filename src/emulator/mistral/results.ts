@@ -1,0 +1,83 @@
+import { createHash } from "node:crypto";
+import type { RequestOutcome } from "../engine.js";
+import { mistralErrorBody } from "./errors.js";
+import type { ParsedRequest } from "./input.js";
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** Hex digits that depend only on `seed`, so that a result file reads the same every time. */
+function hexOf(seed: string, length: number): string {
+  return createHash("sha256").update(seed).digest("hex").slice(0, length);
+}
+
+/** A request's line ID as in Mistral's sample output: `batch-<8 hex of the job>-<line number>-<uuid>`. */
+function lineId(jobId: string, index: number): string {
+  const h = hexOf(`${jobId}/${index}`, 32);
+  const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return `batch-${jobId.replaceAll("-", "").slice(0, 8)}-${index + 1}-${uuid}`;
+}
+
+/**
+ * The result record of one finished request, and which file it goes to; null while it is still processing, and
+ * for requests an expired or cancelled job never ran (whether Mistral lists those at all is not documented; the
+ * emulator does not, and Relay gives them their job's outcome).
+ *
+ * Successes are verified against the batch guide's sample output file. The shape of a failure is not documented:
+ * the emulator writes the OpenAI-style line Mistral's own lines follow, with the status and error body the
+ * endpoint would have answered (Mistral's error envelope, or its 422 validation detail).
+ */
+export function resultRecord(
+  jobId: string,
+  index: number,
+  request: ParsedRequest,
+  outcome: RequestOutcome,
+  now: number,
+): { file: "output" | "error"; record: Record<string, unknown> } | null {
+  const base = { id: lineId(jobId, index), custom_id: request.givenCustomId };
+  switch (outcome.kind) {
+    case "succeeded": {
+      const { completion } = outcome;
+      const body = {
+        id: hexOf(`${jobId}/${index}/completion`, 32),
+        object: "chat.completion",
+        model: request.model,
+        usage: {
+          prompt_tokens: completion.inputTokens,
+          completion_tokens: completion.outputTokens,
+          total_tokens: completion.inputTokens + completion.outputTokens,
+        },
+        created: seconds(now),
+        choices: [
+          {
+            index: 0,
+            finish_reason: completion.truncated ? "length" : "stop",
+            message: { role: "assistant", content: completion.text, tool_calls: null },
+          },
+        ],
+      };
+      return { file: "output", record: { ...base, response: { status_code: 200, body }, error: null } };
+    }
+    case "failed": {
+      const body = request.rejection
+        ? mistralErrorBody(422, "", { detail: request.rejection })
+        : mistralErrorBody(
+            400,
+            "emulated_failure",
+            "Emulated request failure (asked for with [emulator:fail]).",
+          );
+      const status = request.rejection ? 422 : 400;
+      return { file: "error", record: { ...base, response: { status_code: status, body }, error: null } };
+    }
+    case "errored":
+      return {
+        file: "error",
+        record: {
+          ...base,
+          response: null,
+          error: { message: "Emulated server error.", code: "server_error" },
+        },
+      };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,259 @@
+import { ValidationError } from "../../../errors.js";
+import type { BatchRequest, JobStatus } from "../../../types.js";
+import type { ProviderEntry } from "../../entry.js";
+import {
+  AmbiguousCreateError,
+  type BatchFiles,
+  type BatchLookup,
+  type CreateBatchInput,
+  type EncodeOptions,
+  type ParsedResult,
+  type ProviderAdapter,
+  type ProviderBatch,
+  type ProviderLimits,
+  type ResolvedProviderConfig,
+} from "../../types.js";
+import { classifyCreateError, toProviderError } from "../errors.js";
+import { HttpStatusError } from "../http.js";
+import { asArray, asObject, asString, type JsonObject } from "../json.js";
+import { resumableLines } from "../lines.js";
+import { parseOpenAIShapedLine } from "../openai-shape.js";
+import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../paging.js";
+import { RestClient } from "../rest-client.js";
+import { matchesTags, metadataFor } from "../tags.js";
+import { uploadMultipartFile } from "../upload.js";
+import { timestampMs, toProviderBatch } from "./batch.js";
+import { encodeOpenAILine } from "./encode.js";
+import { normaliseOpenAIStatus } from "./status.js";
+
+/** What one provider's dialect of the OpenAI Files and Batches protocol sets; everything else is shared. */
+export interface OpenAICompatibleDialect {
+  /** The base URL that `/files` and `/batches` follow. */
+  apiBaseURL: string;
+  /** Headers that authenticate a request; `Authorization: Bearer <key>` unless given. */
+  authHeaders?: Record<string, string>;
+  /** Query parameters every request carries. */
+  query?: Record<string, string>;
+  /** The batch endpoints the provider accepts in Relay; the first is the default. */
+  endpoints: readonly [string, ...string[]];
+  /** The `completion_window` sent on every batch. */
+  completionWindow: string;
+  /**
+   * How the batch list pages: `cursor` (`limit` and `after`, answered with `has_more`), or `single` (one answer
+   * holds every batch).
+   */
+  listing: "cursor" | "single";
+  /** Extra multipart fields of an upload (e.g. a file expiry). */
+  uploadFields?: Record<string, string>;
+  /** Extra fields of the batch creation body (e.g. an output file expiry). */
+  createFields?: Record<string, unknown>;
+}
+
+const LIST_PAGE_SIZE = 100;
+
+/**
+ * A provider that speaks OpenAI's Files and Batches protocol (OpenAI, Groq, Azure OpenAI), over Relay's own HTTP
+ * client: uploads stream from disk, result files stream back, batch creation is sent once and tagged with metadata
+ * so that a lost answer can be resolved by looking the batch up.
+ */
+export class OpenAICompatibleAdapter implements ProviderAdapter {
+  readonly name: string;
+  readonly limits: ProviderLimits;
+  readonly defaultEndpoint: string;
+  private readonly displayName: string;
+  private readonly rest: RestClient;
+
+  constructor(
+    entry: ProviderEntry,
+    config: ResolvedProviderConfig,
+    private readonly dialect: OpenAICompatibleDialect,
+  ) {
+    this.name = entry.name;
+    this.displayName = entry.displayName;
+    this.limits = entry.limits;
+    this.rest = new RestClient({
+      apiKey: config.apiKey,
+      baseURL: dialect.apiBaseURL,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+      ...(dialect.authHeaders ? { authHeaders: dialect.authHeaders } : {}),
+      ...(dialect.query ? { query: dialect.query } : {}),
+    });
+    this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? dialect.endpoints[0]);
+  }
+
+  checkEndpoint(endpoint: string | null): string {
+    const { displayName } = this;
+    const { endpoints } = this.dialect;
+    const chosen = endpoint ?? endpoints[0];
+    if (!endpoints.includes(chosen)) {
+      throw new ValidationError(
+        `${displayName} batches in Relay support the endpoint${endpoints.length > 1 ? "s" : ""} ` +
+          `${endpoints.join(" and ")}, not "${chosen}".`,
+        "unsupported_endpoint",
+      );
+    }
+    return chosen;
+  }
+
+  encodeRequest(request: BatchRequest, options: EncodeOptions): string {
+    return encodeOpenAILine(request, options.endpoint ?? this.defaultEndpoint);
+  }
+
+  normaliseStatus(status: string): JobStatus {
+    return normaliseOpenAIStatus(status);
+  }
+
+  parseRecord(raw: unknown): ParsedResult | null {
+    return parseOpenAIShapedLine(raw);
+  }
+
+  /**
+   * Streams the shard from disk as a multipart upload (Node 20's fetch, and the SDKs on it, would hold the whole
+   * body in memory). A retried upload at worst leaves an unused file at the provider, never a second batch.
+   */
+  async uploadShard(shardPath: string): Promise<string> {
+    try {
+      return await uploadMultipartFile(this.rest, {
+        route: "/files",
+        filePath: shardPath,
+        fields: { purpose: "batch", ...this.dialect.uploadFields },
+        contentType: "application/jsonl",
+      });
+    } catch (error) {
+      throw toProviderError(this.name, "uploading the request file", error);
+    }
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<ProviderBatch> {
+    if (!input.inputFileId) throw new Error(`${this.displayName} batches need an uploaded input file`);
+    let answer: unknown;
+    try {
+      // Sent once: a lost answer is reported as ambiguous and resolved by findBatch, never by sending it again.
+      answer = await this.rest.call("POST", "/batches", {
+        json: {
+          input_file_id: input.inputFileId,
+          endpoint: input.endpoint ?? this.defaultEndpoint,
+          completion_window: this.dialect.completionWindow,
+          metadata: metadataFor(input.tags),
+          ...this.dialect.createFields,
+        },
+        retry: false,
+      });
+    } catch (error) {
+      throw classifyCreateError(this.name, error);
+    }
+    const batch = asObject(answer);
+    if (!batch || typeof batch.id !== "string") {
+      throw new AmbiguousCreateError(`${this.name}: the batch creation answer holds no batch`);
+    }
+    return toProviderBatch(batch);
+  }
+
+  /**
+   * The batch whose metadata carries the shard's tags, among those created since the create call (with slack for
+   * clock skew). The listing is cut short only once it is seen to run newest first: a provider that lists oldest
+   * first is read to the end rather than trusted to be in OpenAI's order.
+   */
+  async findBatch({ tags, since }: BatchLookup): Promise<ProviderBatch | null> {
+    let previous: number | undefined;
+    let newestFirst = false;
+    for await (const batch of this.listing("listing batches")) {
+      if (matchesTags(batch.metadata, tags)) return toProviderBatch(batch);
+      const createdAt = timestampMs(batch.created_at);
+      if (previous !== undefined) newestFirst = createdAt <= previous;
+      previous = createdAt;
+      if (newestFirst && createdAt < since - CLOCK_SLACK_MS) return null;
+    }
+    return null;
+  }
+
+  getBatches(batchIds: readonly string[], since: number): Promise<Map<string, ProviderBatch>> {
+    return pickListed(this.listing("listing batches"), {
+      wanted: batchIds,
+      since,
+      pageSize: LIST_PAGE_SIZE,
+      idOf: (batch) => asString(batch.id),
+      createdAtOf: (batch) => timestampMs(batch.created_at),
+      convert: toProviderBatch,
+    });
+  }
+
+  async getBatch(batchId: string): Promise<ProviderBatch> {
+    return this.batchCall("GET", `/batches/${encodeURIComponent(batchId)}`, `reading batch ${batchId}`);
+  }
+
+  async cancelBatch(batchId: string): Promise<ProviderBatch> {
+    const path = `/batches/${encodeURIComponent(batchId)}/cancel`;
+    return this.batchCall("POST", path, `cancelling batch ${batchId}`);
+  }
+
+  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const fileId of [files.inputFileId, files.outputFileId, files.errorFileId]) {
+      if (!fileId) continue;
+      try {
+        await this.rest.call("DELETE", `/files/${encodeURIComponent(fileId)}`, { retry: true });
+      } catch (error) {
+        // Already gone (deleted by hand, or expired) is what cleanup wants.
+        if (!(error instanceof HttpStatusError && error.status === 404))
+          throw toProviderError(this.name, `deleting file ${fileId}`, error);
+      }
+      deleted.push(fileId);
+    }
+    return deleted;
+  }
+
+  async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
+    for (const fileId of [batch.outputFileId, batch.errorFileId]) {
+      if (!fileId) continue;
+      const lines = resumableLines(async () => {
+        try {
+          return await this.rest.openContent(fileId);
+        } catch (error) {
+          throw toProviderError(this.name, `downloading file ${fileId}`, error);
+        }
+      });
+      for await (const line of lines) {
+        const parsed = this.parseRecord(JSON.parse(line));
+        if (parsed) yield parsed;
+      }
+    }
+  }
+
+  /** A call answered with a batch object; repeated on 429/5xx and lost connections. */
+  private async batchCall(method: string, path: string, action: string): Promise<ProviderBatch> {
+    let batch: JsonObject | undefined;
+    try {
+      batch = asObject(await this.rest.call(method, path, { retry: true }));
+    } catch (error) {
+      throw toProviderError(this.name, action, error);
+    }
+    if (!batch || typeof batch.id !== "string") {
+      throw toProviderError(this.name, action, new Error("the answer is not a batch"));
+    }
+    return toProviderBatch(batch);
+  }
+
+  /** The account's batches in the provider's order, a page at a time. */
+  private async *listing(action: string): AsyncGenerator<JsonObject> {
+    try {
+      yield* pages((cursor) => this.listPage(cursor));
+    } catch (error) {
+      throw toProviderError(this.name, action, error);
+    }
+  }
+
+  private async listPage(cursor: string | null): Promise<Page<JsonObject>> {
+    const cursorPaged = this.dialect.listing === "cursor";
+    const query: Record<string, string> = cursorPaged ? { limit: String(LIST_PAGE_SIZE) } : {};
+    if (cursorPaged && cursor) query.after = cursor;
+    const answer = asObject(await this.rest.call("GET", "/batches", { query, retry: true }));
+    const items = asArray(answer?.data)
+      .map(asObject)
+      .filter((item): item is JsonObject => item !== undefined);
+    const last = asString(answer?.last_id) || asString(items.at(-1)?.id);
+    const next = cursorPaged && answer?.has_more === true && last ? last : null;
+    return { items, next };
+  }
+}
