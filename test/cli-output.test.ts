@@ -1,9 +1,12 @@
+import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { money, resultSummary, statusLine } from "../src/cli/output/format.js";
+import { formatResults } from "../src/cli/output/results.js";
 import { sanitize } from "../src/cli/output/sanitize.js";
 import { styles, visibleLength, wantsColour } from "../src/cli/output/style.js";
 import { renderTable } from "../src/cli/output/table.js";
 import { liveFrame, progressLine } from "../src/cli/watch/view.js";
+import type { BatchResult } from "../src/index.js";
 import type { JobProgress } from "../src/jobs/watch.js";
 
 const ESC = "\u001b";
@@ -48,6 +51,38 @@ describe("human-readable output", () => {
     );
     expect(table).toEqual(["A            B", "x\\x1by       1", `long value  ${ESC}[31m22${ESC}[39m`]);
     expect(visibleLength(`${ESC}[31m22${ESC}[39m`)).toBe(2);
+  });
+
+  it("shows tool calls and embeddings for people, and every kind of answer as CSV columns", async () => {
+    const call: BatchResult = {
+      id: "c",
+      status: "succeeded",
+      toolCalls: [{ id: "t", name: "lookup", arguments: { city: "Paris" } }],
+      raw: null,
+    };
+    const vector: BatchResult = { id: "e", status: "succeeded", embedding: [0.5, -1], raw: null };
+    const structured: BatchResult = {
+      id: "s",
+      status: "succeeded",
+      text: '{"a":1}',
+      json: { a: 1 },
+      raw: null,
+    };
+    expect(resultSummary(call)).toBe('c: lookup({"city":"Paris"})');
+    expect(resultSummary(vector)).toBe("e: [embedding of 2 dimensions]");
+    async function* three() {
+      yield call;
+      yield vector;
+      yield structured;
+    }
+    let csv = "";
+    for await (const chunk of formatResults(three(), "csv")) csv += chunk;
+    const rows = parse(csv, { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => [row.id, row.json, row.tool_calls, row.embedding])).toEqual([
+      ["c", "", JSON.stringify(call.toolCalls), ""],
+      ["e", "", "", "[0.5,-1]"],
+      ["s", '{"a":1}', "", ""],
+    ]);
   });
 
   it("colours only a terminal, and never with NO_COLOR", () => {

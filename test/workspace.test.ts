@@ -197,6 +197,26 @@ describe("the workspace", () => {
     }
   });
 
+  it("reads back every result status it stores, invalid_output included", async () => {
+    const client = harness.client();
+    await client.submitBatch({ requests: exampleRequests(3), jobId: "statuses", provider: "openai" });
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const results = await client.retrieveBatchResults("statuses");
+    const path = join(harness.directory, "statuses_results.json");
+    const lines = (await readFile(path, "utf8")).split("\n");
+    const second = JSON.parse(lines[2]?.replace(/,$/, "") ?? "");
+    const invalid = {
+      ...second,
+      status: "invalid_output",
+      error: { code: "invalid_json", message: "not JSON" },
+    };
+    lines[2] = `${JSON.stringify(invalid)},`;
+    await writeFile(path, lines.join("\n"));
+    const read = await client.getResults("statuses");
+    expect(read?.map((result) => result.status)).toEqual(["succeeded", "invalid_output", "succeeded"]);
+    expect(read?.[1]?.text).toBe(results[1]?.text);
+  });
+
   it("reports a truncated results file as corrupt", async () => {
     const client = harness.client();
     await client.submitBatch({ requests: exampleRequests(3), jobId: "cut", provider: "openai" });

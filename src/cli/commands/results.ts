@@ -1,15 +1,13 @@
 import { stat } from "node:fs/promises";
 import { Option } from "commander";
 import { RelayError } from "../../errors.js";
-import type { BatchResult, ResultStatus } from "../../types.js";
+import { type BatchResult, RESULT_STATUSES } from "../../types.js";
 import { writeStreamAtomic } from "../../workspace/atomic.js";
 import type { CommandDefinition } from "../define.js";
 import { UsageError } from "../errors.js";
 import { EXIT } from "../exit-codes.js";
 import { jobArgument, listOf } from "../options.js";
 import { CSV_RESULT_COLUMNS, formatResults, RESULT_FORMATS, type ResultFormat } from "../output/results.js";
-
-const RESULT_STATUSES: readonly ResultStatus[] = ["succeeded", "failed", "expired", "cancelled"];
 
 async function* onlyStatuses(results: AsyncIterable<BatchResult>, statuses: ReadonlySet<string> | null) {
   for await (const result of results) if (!statuses || statuses.has(result.status)) yield result;

@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { DEFAULT_RETRY_STATUSES } from "../../jobs/retry.js";
+import { DEFAULT_RETRY_STATUSES, RETRYABLE_STATUSES } from "../../jobs/retry.js";
 import type { ResultStatus } from "../../types.js";
 import type { CommandDefinition } from "../define.js";
 import { EXIT } from "../exit-codes.js";
@@ -7,7 +7,7 @@ import { jobArgument, jobIdOption, jsonOption, listOf, watchOptions } from "../o
 import { statusLine } from "../output/format.js";
 import { watchJob } from "../watch/watch-job.js";
 
-const RETRYABLE: readonly ResultStatus[] = ["failed", "expired", "cancelled"];
+const RETRYABLE = [...RETRYABLE_STATUSES] as ResultStatus[];
 
 export const retryCommand: CommandDefinition = {
   name: "retry",

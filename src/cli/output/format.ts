@@ -16,7 +16,12 @@ export function resultSummary(result: BatchResult): string {
     const usage = result.usage
       ? ` [${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens]`
       : "";
-    const text = sanitize(result.text ?? "", { multiline: true }).replace(/\n/g, "\n  ");
+    let answer = result.text ?? "";
+    if (!answer && result.toolCalls?.length) {
+      answer = result.toolCalls.map((call) => `${call.name}(${JSON.stringify(call.arguments)})`).join(", ");
+    }
+    if (!answer && result.embedding) answer = `[embedding of ${result.embedding.length} dimensions]`;
+    const text = sanitize(answer, { multiline: true }).replace(/\n/g, "\n  ");
     return `${sanitize(result.id)}: ${text}${usage}${sanitize(attempt)}`;
   }
   const error = `${result.error?.code ? `${result.error.code}: ` : ""}${result.error?.message ?? ""}`;

@@ -10,6 +10,9 @@ export const CSV_RESULT_COLUMNS = [
   "id",
   "status",
   "text",
+  "json",
+  "tool_calls",
+  "embedding",
   "finish_reason",
   "input_tokens",
   "output_tokens",
@@ -26,6 +29,9 @@ function csvRow(result: BatchResult): (string | number)[] {
     result.id,
     result.status,
     result.text ?? "",
+    result.json === undefined ? "" : JSON.stringify(result.json),
+    result.toolCalls === undefined ? "" : JSON.stringify(result.toolCalls),
+    result.embedding === undefined ? "" : JSON.stringify(result.embedding),
     result.finishReason ?? "",
     result.usage?.inputTokens ?? "",
     result.usage?.outputTokens ?? "",
@@ -41,7 +47,7 @@ function csvRow(result: BatchResult): (string | number)[] {
 /**
  * Turns a stream of results into the chunks of one output format: `text` for people (sanitised), `jsonl` one
  * exact JSON result per line, `json` one array (one element per line), `csv` a header and one row per result
- * (RFC 4180 quoting; the text exactly as the model wrote it).
+ * (RFC 4180 quoting; the text exactly as the model wrote it; structured output, tool calls and embeddings as JSON).
  */
 export async function* formatResults(
   results: AsyncIterable<BatchResult>,
