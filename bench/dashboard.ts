@@ -41,7 +41,16 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 function startServer(directory: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, "dist", "dashboard", "cli-entry.js"), "-d", directory, "--port", "0", "--poll-interval", "0"],
+    [
+      join(ROOT, "dist", "cli", "main.js"),
+      "dashboard",
+      "-d",
+      directory,
+      "--port",
+      "0",
+      "--poll-interval",
+      "0",
+    ],
     { stdio: ["ignore", "pipe", "inherit"], env: { PATH: process.env.PATH ?? "" } },
   );
   return new Promise((resolve, reject) => {

@@ -11,6 +11,7 @@ import { Workspace } from "../src/workspace/workspace.js";
 import { buildDashboardWorkspace, dashboardProviders, FINISH_ALL_MS } from "./support/dashboard-workspace.js";
 import { type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
 import { actionHeaders, call } from "./support/http-call.js";
+import { CLI } from "./support/relay-process.js";
 
 /** Waits for a condition that a background task makes true; fails after a while, never asserts a time. */
 async function eventually<T>(
@@ -546,9 +547,8 @@ describe("the job index", () => {
 });
 
 describe("the dashboard command", () => {
-  const ENTRY = join(import.meta.dirname, "..", "dist", "dashboard", "cli-entry.js");
   const run = (args: string[]) =>
-    spawn(process.execPath, [ENTRY, ...args], {
+    spawn(process.execPath, [CLI, "dashboard", ...args], {
       env: { PATH: process.env.PATH ?? "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -561,7 +561,7 @@ describe("the dashboard command", () => {
         let text = "";
         child.stdout.on("data", (chunk: Buffer) => {
           text += chunk.toString();
-          if (text.includes("Ctrl-C")) resolve(text);
+          if (/http:\/\/127\.0\.0\.1:\d+\//.test(text)) resolve(text);
         });
         child.once("exit", (code) => reject(new Error(`exited with ${code}: ${text}`)));
       });

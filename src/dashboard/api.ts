@@ -66,7 +66,12 @@ const STATUS_BY_CODE: Record<string, number> = {
 /** The HTTP status for a Relay error: bad input 400, provider trouble 502, a state that forbids it 409. */
 export function httpStatusOf(error: RelayError): number {
   if (error instanceof ValidationError) return 400;
-  if (error.code.startsWith("provider_") || error.code === "create_incomplete") return 502;
+  if (
+    error.code.startsWith("provider_") ||
+    error.code === "create_incomplete" ||
+    error.code === "key_refused"
+  )
+    return 502;
   return STATUS_BY_CODE[error.code] ?? 500;
 }
 

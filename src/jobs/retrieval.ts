@@ -2,14 +2,14 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter } from "../providers/types.js";
-import type { BatchResult, ResultStatus } from "../types.js";
+import { type BatchResult, RESULT_STATUSES, type ResultStatus } from "../types.js";
 import { ORDER_FILE } from "./plan.js";
 import type { JobHandle } from "./record.js";
 import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResults } from "./results.js";
 import type { JobStore } from "./store.js";
 import { checkedResults, checkOrderFile } from "./verify.js";
 
-const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
+const KNOWN_STATUSES: ReadonlySet<string> = new Set<ResultStatus>(RESULT_STATUSES);
 
 function isRelayResult(value: unknown): value is BatchResult {
   const candidate = value as Partial<BatchResult> | null;
@@ -17,7 +17,7 @@ function isRelayResult(value: unknown): value is BatchResult {
     candidate !== null &&
     typeof candidate === "object" &&
     typeof candidate.id === "string" &&
-    RESULT_STATUSES.has(candidate.status as ResultStatus) &&
+    KNOWN_STATUSES.has(candidate.status as ResultStatus) &&
     "raw" in candidate
   );
 }

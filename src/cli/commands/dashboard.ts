@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
-import { type Command, InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { type Dashboard, startDashboard } from "../../dashboard/server.js";
+import type { CommandDefinition } from "../define.js";
+import { UsageError } from "../errors.js";
+import { EXIT } from "../exit-codes.js";
 
 interface DashboardCommandOptions {
-  directory?: string;
   port: number;
   host: string;
   allowRemote?: boolean;
@@ -58,42 +60,63 @@ function untilStopped(dashboard: Dashboard): Promise<void> {
 }
 
 /** `relay dashboard`: a web page over the workspace's jobs. */
-export function registerDashboardCommand(program: Command): Command {
-  return program
-    .command("dashboard")
-    .description("Serve a web page over the workspace's jobs, live (on 127.0.0.1 unless told otherwise)")
-    .option("-d, --directory <dir>", "workspace directory (default: $RELAY_DIRECTORY or ./relay_jobs)")
-    .option("--port <n>", "port to listen on (0: any free one)", port, 8790)
-    .option("--host <address>", "address to listen on", "127.0.0.1")
-    .option("--allow-remote", "allow an address beyond loopback; every request then needs the access token")
-    .option("--token <token>", "access token to require (generated with --allow-remote when not given)")
-    .option("--allowed-host <name>", "another host name the page may be reached by (repeatable)", collect, [])
-    .option("--read-only", "only look: no refresh, cancel or retry, and no provider is asked")
-    .option(
-      "--poll-interval <seconds>",
-      "how often running jobs are checked at their provider (0: never)",
-      seconds,
-      30,
-    )
-    .option("--open", "open the page in the default browser")
-    .action(async (options: DashboardCommandOptions, command: Command) => {
-      const globals = command.optsWithGlobals<{ directory?: string }>();
-      const directory = options.directory ?? globals.directory ?? process.env.RELAY_DIRECTORY ?? "relay_jobs";
-      const dashboard = await startDashboard({
-        directory,
-        host: options.host,
-        port: options.port,
-        readOnly: options.readOnly ?? false,
-        allowRemote: options.allowRemote ?? false,
-        allowedHosts: options.allowedHost,
-        pollIntervalMs: Math.round(options.pollInterval * 1000),
-        ...(options.token ? { token: options.token } : {}),
-      });
-      console.log(`Relay dashboard for ${directory}: ${dashboard.url}`);
-      if (options.readOnly) console.log("Read-only: nothing can be changed from the page.");
-      if (dashboard.token) console.log("Every request needs the access token (in the address above, once).");
-      console.log("Press Ctrl-C to stop.");
-      if (options.open) openInBrowser(dashboard.url);
-      await untilStopped(dashboard);
+export const dashboardCommand: CommandDefinition = {
+  name: "dashboard",
+  summary: "Serve a web page over the workspace's jobs, live (on 127.0.0.1 unless told otherwise)",
+  description:
+    "Jobs (filtered, sorted, paged, with totals and cost), each job's batches as they run, its results, and the " +
+    "actions refresh, cancel (confirmed), retry and download. Safe by default: loopback only, the Host header " +
+    "checked, changes only by POST with a per-session token; another address needs --allow-remote and then an " +
+    "access token. See the README's Dashboard section.",
+  options: [
+    new Option("--port <n>", "port to listen on (0: any free one)").argParser(port).default(8790),
+    new Option("--host <address>", "address to listen on").default("127.0.0.1"),
+    new Option(
+      "--allow-remote",
+      "allow an address beyond loopback; every request then needs the access token",
+    ),
+    new Option("--token <token>", "access token to require (generated with --allow-remote when not given)"),
+    new Option("--allowed-host <name>", "another host name the page may be reached by (repeatable)")
+      .argParser(collect)
+      .default([]),
+    new Option("--read-only", "only look: no refresh, cancel or retry, and no provider is asked"),
+    new Option("--poll-interval <seconds>", "how often running jobs are checked at their provider (0: never)")
+      .argParser(seconds)
+      .default(30),
+    new Option("--open", "open the page in the default browser"),
+  ],
+  examples: [
+    "relay dashboard",
+    "relay dashboard -d my_jobs --port 9000 --open",
+    "relay dashboard --read-only --poll-interval 0 # look only; ask no provider",
+    "relay dashboard --host 0.0.0.0 --allow-remote --allowed-host relay.internal # reachable from elsewhere, with a token",
+  ],
+  async run(context, _args, raw) {
+    const options = raw as unknown as DashboardCommandOptions;
+    const directory = context.directory;
+    const dashboard = await startDashboard({
+      directory,
+      host: options.host,
+      port: options.port,
+      readOnly: options.readOnly ?? false,
+      allowRemote: options.allowRemote ?? false,
+      allowedHosts: options.allowedHost,
+      pollIntervalMs: Math.round(options.pollInterval * 1000),
+      ...(options.token ? { token: options.token } : {}),
+    }).catch((error: unknown) => {
+      // Options that cannot go together, or a workspace that is not there: a usage error (exit 64).
+      const code = (error as { code?: unknown }).code;
+      if (code === "remote_not_allowed" || code === "workspace_not_found")
+        throw new UsageError((error as Error).message);
+      throw error;
     });
-}
+    await context.terminal.line(`Relay dashboard for ${directory}: ${dashboard.url}`);
+    if (options.readOnly) context.terminal.message("Read-only: nothing can be changed from the page.");
+    if (dashboard.token)
+      context.terminal.message("Every request needs the access token (in the address above, once).");
+    context.terminal.message("Press Ctrl-C to stop.");
+    if (options.open) openInBrowser(dashboard.url);
+    await untilStopped(dashboard);
+    return EXIT.ok;
+  },
+};
