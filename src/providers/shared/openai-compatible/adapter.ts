@@ -16,7 +16,6 @@ import {
 import { cancelUnlessEnded } from "../cancel.js";
 import { deleteResources, filePath } from "../delete.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
-import { HttpStatusError } from "../http.js";
 import { asArray, asObject, asString, type JsonObject } from "../json.js";
 import { customIdOf, resumableRecords } from "../lines.js";
 import { parseOpenAIShapedLine } from "../openai-shape.js";
