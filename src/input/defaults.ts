@@ -1,10 +1,12 @@
-import type { BatchRequest } from "../types.js";
+import type { BatchRequest, JsonSchemaFormat } from "../types.js";
 
 /** Values for the fields a request read from a file does not set itself (`relay submit --model …`). */
 export interface RequestDefaults {
   model?: string;
   systemPrompt?: string;
   maxTokens?: number;
+  /** Structured output for every request that asks for none (`relay submit --schema FILE`). */
+  responseFormat?: JsonSchemaFormat;
 }
 
 /** The request with each default filled in where the request has no value of its own. */
@@ -15,6 +17,9 @@ export function withDefaults(request: BatchRequest, defaults: RequestDefaults): 
     filled.systemPrompt = defaults.systemPrompt;
   if (filled.maxTokens === undefined && defaults.maxTokens !== undefined)
     filled.maxTokens = defaults.maxTokens;
+  // The same object for every request, so that the job stores the schema once.
+  if (filled.responseFormat === undefined && defaults.responseFormat !== undefined)
+    filled.responseFormat = defaults.responseFormat;
   return filled;
 }
 

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { Argument, Option } from "commander";
 import type { BatchPlan, RelayClient } from "../../client.js";
@@ -5,7 +6,7 @@ import type { CostEstimate } from "../../cost/estimate.js";
 import type { RequestDefaults } from "../../input/defaults.js";
 import { openRequests } from "../../input/open.js";
 import { isProviderName, PROVIDER_NAMES, providerEntry } from "../../providers/registry.js";
-import type { ProviderName } from "../../types.js";
+import type { JsonSchemaFormat, ProviderName } from "../../types.js";
 import { tee } from "../../util/tee.js";
 import type { CliContext } from "../context.js";
 import type { CommandDefinition } from "../define.js";
@@ -36,6 +37,32 @@ export function chooseProvider(given: string | undefined, env: NodeJS.ProcessEnv
   throw new UsageError(
     `Which provider? Give --provider (${PROVIDER_NAMES.join(", ")})${withKeys.length > 1 ? `: keys are set for ${withKeys.join(", ")}` : ""}.`,
   );
+}
+
+/**
+ * A --schema file: a JSON Schema object (named after the file), or a whole `{ type: "json_schema", name, schema }`.
+ * It is checked with the requests, before anything is sent.
+ */
+async function readSchemaFile(path: string): Promise<JsonSchemaFormat> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    const reason =
+      error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message;
+    throw new UsageError(`--schema ${path}: ${reason}.`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UsageError(`--schema ${path}: expected a JSON Schema object.`);
+  }
+  const value = parsed as Record<string, unknown>;
+  if (value.type === "json_schema") return value as unknown as JsonSchemaFormat;
+  const name =
+    basename(path)
+      .replace(/(\.schema)?\.json$/i, "")
+      .replace(/[^a-zA-Z0-9_-]+/g, "_")
+      .slice(0, 64) || "response";
+  return { type: "json_schema", name, schema: value };
 }
 
 /** `<file name>-<UTC time>`, e.g. questions-20261201T120000Z, with -2, -3… if taken. */
@@ -132,6 +159,10 @@ export const submitCommand: CommandDefinition = {
     new Option("--max-tokens <n>", "the most output tokens for requests that set none").argParser(
       numberIn({ min: 1, max: 10_000_000, integer: true }),
     ),
+    new Option(
+      "--schema <file>",
+      'structured output: a JSON Schema file (or { type: "json_schema", name, schema }) every answer must satisfy',
+    ),
     new Option("--description <text>", "a description kept with the job"),
     new Option(
       "--endpoint <path>",
@@ -151,6 +182,7 @@ export const submitCommand: CommandDefinition = {
     "relay submit questions.csv --provider openai --model gpt-4o-mini",
     "relay submit prompts.txt -p anthropic -m claude-sonnet-4-5 --max-tokens 500 --job labels-1",
     "relay submit requests.jsonl --dry-run # the batches and the estimated cost; nothing is sent",
+    "relay submit reviews.csv -p openai -m gpt-4o-mini --schema sentiment.schema.json # answers as checked JSON",
     "cat requests.jsonl | relay submit - -p together --wait",
   ],
   jsonOutput:
@@ -166,6 +198,9 @@ export const submitCommand: CommandDefinition = {
       ...(options.model !== undefined ? { model: options.model as string } : {}),
       ...(options.system !== undefined ? { systemPrompt: options.system as string } : {}),
       ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens as number } : {}),
+      ...(options.schema !== undefined
+        ? { responseFormat: await readSchemaFile(options.schema as string) }
+        : {}),
     };
     const source = await openRequests(file as string, defaults);
     if (source.label === "stdin" && process.stdin.isTTY) {
