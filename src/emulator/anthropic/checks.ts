@@ -218,7 +218,8 @@ function checkOutputSchema(schema: unknown, where: string): string | null {
   if (schema.items !== undefined) children.push(["items", schema.items]);
   for (const key of ["anyOf", "allOf"]) {
     if (Array.isArray(schema[key]))
-      (schema[key] as unknown[]).forEach((inner, index) => children.push([`${key}.${index}`, inner]));
+      for (const [index, inner] of (schema[key] as unknown[]).entries())
+        children.push([`${key}.${index}`, inner]);
   }
   for (const [path, inner] of children) {
     const problem = checkOutputSchema(inner, `${where}.${path}`);
