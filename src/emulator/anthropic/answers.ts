@@ -1,4 +1,5 @@
 import { estimateTokens } from "../completion.js";
+import type { PromptCache } from "../prompt-cache.js";
 import type { OutputMarker } from "../structured.js";
 
 type Json = Record<string, unknown>;
@@ -8,8 +9,6 @@ const isObject = (value: unknown): value is Json =>
 
 /** What an image costs the emulated model: about what Anthropic charges for a 1.15-megapixel image. */
 export const IMAGE_INPUT_TOKENS = 1_600;
-/** The shortest prompt prefix Anthropic caches (1024 tokens for most models; shorter ones are not cached). */
-export const MIN_CACHED_TOKENS = 1_024;
 
 /** How the emulated model answers one request, decided from its params when the batch is created. */
 export interface AnswerPlan {
@@ -60,26 +59,6 @@ function cachedSystem(params: Json): { text: string; ttlMs: number } | null {
     .map((block) => String(block.text ?? ""))
     .join("");
   return { text, ttlMs: control.ttl === "1h" ? 60 * 60_000 : 5 * 60_000 };
-}
-
-/**
- * Prompt prefixes cached with `cache_control`, by model and text: the first request with one writes it, later
- * ones read it while it lives (each read renews it), as Anthropic's prompt cache does.
- */
-export class PromptCache {
-  private readonly entries = new Map<string, number>();
-
-  /** Tokens read from and written to the cache by a request with this prefix at `now`. */
-  use(model: string, prefix: { text: string; ttlMs: number }, now: number): { read: number; write: number } {
-    const tokens = estimateTokens(prefix.text);
-    if (tokens < MIN_CACHED_TOKENS) return { read: 0, write: 0 };
-    const key = `${model}\n${prefix.text}`;
-    const expiresAt = this.entries.get(key);
-    this.entries.set(key, now + prefix.ttlMs);
-    return expiresAt !== undefined && expiresAt > now
-      ? { read: tokens, write: 0 }
-      : { read: 0, write: tokens };
-  }
 }
 
 /**

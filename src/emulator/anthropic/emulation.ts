@@ -12,7 +12,8 @@ import {
   sendLines,
 } from "../http.js";
 import { OutputOverrides } from "../output-overrides.js";
-import { type AnswerPlan, PromptCache } from "./answers.js";
+import { PromptCache } from "../prompt-cache.js";
+import type { AnswerPlan } from "./answers.js";
 import { anthropicError, newRequestId } from "./errors.js";
 import { type CreateRequest, parseCreateBody } from "./input.js";
 import { batchObject, processingStatus, resultLine } from "./objects.js";

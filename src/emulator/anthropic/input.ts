@@ -2,7 +2,8 @@ import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { HttpError } from "../http.js";
 import type { OutputOverrides } from "../output-overrides.js";
-import { type AnswerPlan, type PromptCache, planAnswer } from "./answers.js";
+import type { PromptCache } from "../prompt-cache.js";
+import { type AnswerPlan, planAnswer } from "./answers.js";
 import { refusedParams } from "./params.js";
 
 export const MAX_REQUESTS = 100_000;

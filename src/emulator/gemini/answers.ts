@@ -19,11 +19,15 @@ export interface AnswerShape {
   includeThoughts: boolean;
   stopSequences: string[];
   images: number;
+  /** The system instruction's text (its tokens are part of the prompt, and may be cached). */
+  systemText: string;
 }
 
 export interface AnswerPlan extends AnswerShape {
   markers: ReadonlySet<OutputMarker>;
   seed: string;
+  /** Prompt tokens read from Gemini's implicit cache. */
+  cachedTokens: number;
 }
 
 export interface Declared {
@@ -65,6 +69,7 @@ export function answerShape(options: {
   thinking: Json | undefined;
   stopSequences: unknown;
   images: number;
+  systemText: string;
   markers: ReadonlySet<OutputMarker>;
 }): AnswerShape {
   const { functions, calling } = options;
@@ -82,6 +87,7 @@ export function answerShape(options: {
     includeThoughts: options.thinking?.includeThoughts === true,
     stopSequences: Array.isArray(options.stopSequences) ? options.stopSequences.map(String) : [],
     images: options.images,
+    systemText: options.systemText,
   };
   if (called) shape.call = { name: called.name, schema: toJsonSchema(called.parameters) };
   else if (options.schema) shape.schema = toJsonSchema(options.schema);

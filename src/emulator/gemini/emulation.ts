@@ -4,6 +4,7 @@ import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
 import { HttpError, type RouteContext, Router, readBody, sendJson } from "../http.js";
 import { OutputOverrides } from "../output-overrides.js";
+import { PromptCache } from "../prompt-cache.js";
 import {
   EMBEDDING_MODELS,
   type EmbedRequest,
@@ -78,6 +79,7 @@ export class GeminiEmulation implements ProviderEmulation {
   lastCreateBody: unknown = null;
   /** Output markers tests set per key for the next batch that holds it (e.g. bad JSON, then good). */
   readonly outputs = new OutputOverrides();
+  private readonly promptCache = new PromptCache();
 
   constructor(private readonly context: EmulatorContext) {
     this.files = new GeminiFiles(context.clock, `/${this.name}`);
@@ -241,7 +243,13 @@ export class GeminiEmulation implements ProviderEmulation {
         `* ${request}.batch.input_config: give exactly one of file_name and requests.`,
       );
     }
-    const options = { model, fateOf: this.context.fateOf, outputs: this.outputs };
+    const options = {
+      model,
+      fateOf: this.context.fateOf,
+      outputs: this.outputs,
+      cache: this.promptCache,
+      now: this.context.clock.now(),
+    };
     const file = config.fileName === undefined ? undefined : this.files.find(String(config.fileName));
     if (config.fileName !== undefined && !file)
       throw new RequestProblem(

@@ -1,6 +1,7 @@
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import type { OutputOverrides } from "../output-overrides.js";
+import type { PromptCache } from "../prompt-cache.js";
 import type { OutputMarker } from "../structured.js";
 import { type AnswerPlan, answerShape, declaredFunctions } from "./answers.js";
 import { unknownField } from "./errors.js";
@@ -152,8 +153,14 @@ export function checkGenerateContentRequest(
     checkContent(content, `${where}.contents[${index}]`, ["user", "model"]),
   );
   const contents = checked.map((entry) => entry.content);
+  let systemText = "";
   if (request.systemInstruction !== undefined) {
-    checkContent(request.systemInstruction, `${where}.system_instruction`, ["user", "system", "model"]);
+    const { content } = checkContent(request.systemInstruction, `${where}.system_instruction`, [
+      "user",
+      "system",
+      "model",
+    ]);
+    systemText = textOfParts(content.parts as Json[]);
   }
   const functions = checkTools(request.tools, where);
   const calling = checkToolConfig(request.toolConfig, where, functions);
@@ -187,16 +194,20 @@ export function checkGenerateContentRequest(
     thinking: output.thinking,
     stopSequences,
     images: checked.reduce((sum, entry) => sum + entry.images, 0),
+    systemText,
     markers: answer.markers,
   });
-  return { promptText: lastUserText(contents), maxTokens, answer: { ...shape, ...answer } };
+  return { promptText: lastUserText(contents), maxTokens, answer: { ...shape, ...answer, cachedTokens: 0 } };
 }
+
+const textOfParts = (parts: Json[]) =>
+  parts.map((part) => (typeof part.text === "string" ? part.text : "")).join("");
 
 function lastUserText(contents: Json[]): string {
   for (let index = contents.length - 1; index >= 0; index -= 1) {
     const content = contents[index] as Json;
     if (content.role !== undefined && content.role !== "user") continue;
-    return (content.parts as Json[]).map((part) => (typeof part.text === "string" ? part.text : "")).join("");
+    return textOfParts(content.parts as Json[]);
   }
   return "";
 }
@@ -218,6 +229,23 @@ export interface Options {
   model: string;
   fateOf: (customId: string, bodyText: string) => RequestFate;
   outputs: OutputOverrides;
+  /** Gemini's implicit cache of repeated prompt prefixes (here: system instructions), and the time now. */
+  cache: PromptCache;
+  now: number;
+}
+
+/** How long an implicitly cached prefix lives (Gemini does not document it; UNVERIFIED). */
+const IMPLICIT_CACHE_MS = 5 * 60_000;
+
+/** The request's answer with what it reads from the implicit cache. */
+function withCache(answer: AnswerPlan, options: Options): AnswerPlan {
+  if (answer.systemText === "") return answer;
+  const { read } = options.cache.use(
+    options.model,
+    { text: answer.systemText, ttlMs: IMPLICIT_CACHE_MS },
+    options.now,
+  );
+  return { ...answer, cachedTokens: read };
 }
 
 function simRequest(
@@ -271,7 +299,7 @@ export function parseInlineRequests(value: unknown, options: Options): BatchInpu
     }
     input.requests.push(simRequest(key, checked, options.model, fate === "invalid" ? "fail" : fate));
     input.metadata.push(metadata);
-    input.answers.push(checked.answer);
+    input.answers.push(withCache(checked.answer, options));
   });
   return input;
 }
@@ -323,7 +351,7 @@ export function parseInputFile(text: string, options: Options): BatchInput {
       simRequest(line.key, checked ?? { promptText: "", maxTokens: undefined }, options.model, runs),
     );
     input.metadata.push(undefined);
-    input.answers.push(checked?.answer);
+    input.answers.push(checked && withCache(checked.answer, options));
   });
   if (!input.validationError && input.requests.length === 0) fail("The input file holds no requests.");
   return input;

@@ -50,7 +50,9 @@ export function generateContentResponse(
 ) {
   const answer = answerParts(request, completion, plan);
   const imageTokens = (plan?.images ?? 0) * IMAGE_TOKENS;
-  const promptTokens = completion.inputTokens + imageTokens;
+  const textTokens = completion.inputTokens + (plan?.systemText ? estimateTokens(plan.systemText) : 0);
+  const promptTokens = textTokens + imageTokens;
+  const cached = plan?.cachedTokens ?? 0;
   return {
     candidates: [{ content: { parts: answer.parts, role: "model" }, finishReason: answer.finishReason }],
     usageMetadata: {
@@ -58,9 +60,12 @@ export function generateContentResponse(
       candidatesTokenCount: answer.tokens,
       totalTokenCount: promptTokens + answer.tokens + answer.thoughts,
       promptTokensDetails: [
-        { modality: "TEXT", tokenCount: completion.inputTokens },
+        { modality: "TEXT", tokenCount: textTokens },
         ...(imageTokens > 0 ? [{ modality: "IMAGE", tokenCount: imageTokens }] : []),
       ],
+      ...(cached > 0
+        ? { cachedContentTokenCount: cached, cacheTokensDetails: [{ modality: "TEXT", tokenCount: cached }] }
+        : {}),
       ...(answer.thoughts > 0 ? { thoughtsTokenCount: answer.thoughts } : {}),
     },
     modelVersion: request.model,
