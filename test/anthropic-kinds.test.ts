@@ -94,7 +94,7 @@ describe("Anthropic: every kind of request, through the emulator", () => {
     const [good, offschema, badjson] = results;
     expect(good).toMatchObject({ status: "succeeded", finishReason: "stop" });
     expect(good?.json).toEqual(JSON.parse(good?.text ?? ""));
-    expect(person.required.every((key) => key in (good?.json as Json))).toBe(true);
+    expect(person.required.every((key) => key in ((good?.json ?? {}) as Json))).toBe(true);
     expect(offschema).toMatchObject({ status: "invalid_output", error: { code: "schema_mismatch" } });
     expect(offschema?.error?.message).toContain("name");
     expect(badjson).toMatchObject({ status: "invalid_output", error: { code: "invalid_json" } });
@@ -196,7 +196,7 @@ describe("Anthropic: every kind of request, through the emulator", () => {
     for (const result of results.slice(1, 4)) {
       const [call] = result.toolCalls ?? [];
       expect(call).toMatchObject({ name: "get_weather", id: expect.stringMatching(/^toolu_/) });
-      expect(typeof (call?.arguments as Json).city).toBe("string");
+      expect(typeof (call?.arguments as Json | undefined)?.city).toBe("string");
     }
     expect(results[0]?.toolCalls).toBeUndefined();
     expect(results[4]?.toolCalls).toBeUndefined();
@@ -220,7 +220,7 @@ describe("Anthropic: every kind of request, through the emulator", () => {
         ],
       },
     ]);
-    expect((sent()[0]?.messages as Json[])[0]?.content).toEqual([
+    expect((sent()[0]?.messages as Json[] | undefined)?.[0]?.content).toEqual([
       { type: "text", text: "What is in these?" },
       { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
       { type: "image", source: { type: "url", url: "https://example.com/cat.jpg" } },
@@ -282,7 +282,7 @@ describe("Anthropic: every kind of request, through the emulator", () => {
     expect(sent()[1]?.temperature).toBeUndefined();
     expect(results[0]?.text).not.toContain("two");
     expect(results[0]?.finishReason).toBe("stop");
-    expect((results[0]?.raw as { result: { message: Json } }).result.message.stop_reason).toBe(
+    expect((results[0]?.raw as { result: { message: Json } } | undefined)?.result.message.stop_reason).toBe(
       "stop_sequence",
     );
     await refused({ seed: 7 }, /seed/);
