@@ -53,11 +53,13 @@ class Converter {
     let seen = refs;
     while (typeof current.$ref === "string") {
       const ref = current.$ref;
-      if (!ref.startsWith("#/")) throw this.refuse(path, `the remote reference ${ref}`);
-      if (seen.includes(ref)) throw this.refuse(path, `a recursive schema (${ref})`);
+      if (ref !== "#" && !ref.startsWith("#/")) throw this.refuse(path, `the remote reference ${ref}`);
+      if (ref === "#" || seen.includes(ref)) throw this.refuse(path, `a recursive schema (${ref})`);
       let target: unknown = this.root;
-      for (const part of ref.slice(2).split("/"))
-        target = isObject(target) ? target[decodeURIComponent(part)] : undefined;
+      for (const part of ref.slice(2).split("/")) {
+        const name = decodeURIComponent(part).replace(/~1/g, "/").replace(/~0/g, "~");
+        target = isObject(target) ? target[name] : undefined;
+      }
       if (!isObject(target)) throw this.refuse(path, `the reference ${ref}, which points at nothing`);
       const { $ref: _ref, ...siblings } = current;
       current = { ...target, ...siblings };
