@@ -347,8 +347,9 @@ describe("Gemini: every kind of request, through the emulator", () => {
     const requests: EmbeddingRequest[] = [
       { id: "e1", model: "gemini-embedding-001", input: "The first text." },
       { id: "e2", model: "gemini-embedding-001", input: "The second text.", dimensions: 768 },
-      { id: "e3", model: "gemini-embedding-001", input: "Marked [emulator:fail]" },
+      { id: "e3", model: "gemini-embedding-001", input: "The third text." },
     ];
+    harness.emulator.setFate("e3", "fail");
     await client.submitBatch({ kind: "embeddings", requests, jobId: "vectors", provider: "gemini" });
     const log = harness.emulator.requestLog.map((entry) => `${entry.method} ${entry.path}`);
     expect(log.some((entry) => entry.startsWith("POST /gemini/upload/v1beta/files"))).toBe(true);
@@ -369,6 +370,20 @@ describe("Gemini: every kind of request, through the emulator", () => {
     // gemini-embedding-001: $0.15/M input tokens, half price in batches.
     const cost = await client.jobCost("vectors");
     expect(cost.costUsd).toBeCloseTo(((4 + 4) * 0.15 * 0.5) / 1e6, 15);
+
+    // The failed text is embedded again by an embeddings job of its own.
+    harness.emulator.setFate("e3", "succeed");
+    await client.retryFailed("vectors");
+    expect(harness.emulator.requestLog.at(-1)?.path).toBe(
+      "/gemini/v1beta/models/gemini-embedding-001:asyncBatchEmbedContent",
+    );
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const merged = await client.retrieveBatchResults("vectors", { merged: true });
+    expect(merged.map((result) => [result.status, result.embedding?.length])).toEqual([
+      ["succeeded", 3072],
+      ["succeeded", 768],
+      ["succeeded", 3072],
+    ]);
   });
 
   it("refuses an embedding model for chat, and a chat model for embeddings, at the emulator as Gemini does", async () => {

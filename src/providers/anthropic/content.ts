@@ -31,12 +31,16 @@ function imageBlock(part: ImagePart, label: string): Block {
   return { type: "image", source: { type: "base64", media_type: mediaType, data } };
 }
 
-/** A message's content: a string stays a string, parts become text and image blocks. */
+/**
+ * A message's content: a string stays a string, parts become text and image blocks. Empty text parts are left out,
+ * as Anthropic refuses empty text blocks.
+ */
 function contentOf(content: ChatMessage["content"], label: string): string | Block[] {
   if (typeof content === "string") return content;
-  return partsOf(content).map((part) =>
-    part.type === "text" ? { type: "text", text: part.text } : imageBlock(part, label),
-  );
+  const blocks = partsOf(content)
+    .filter((part) => part.type !== "text" || part.text !== "")
+    .map((part) => (part.type === "text" ? { type: "text", text: part.text } : imageBlock(part, label)));
+  return blocks.length > 0 ? blocks : "";
 }
 
 export interface AnthropicConversation {
