@@ -68,11 +68,14 @@ export async function openRequests(
         '(one prompt per line), or "-" for JSON lines on standard input.',
     );
   }
-  const requests =
+  // Every format gets the defaults the same way, after its reader has filled what its columns give.
+  const requests = applyDefaults(
     format === "csv"
       ? readCsvRequests(source, defaults)
       : format === "txt"
         ? readTextRequests(source, defaults)
-        : applyDefaults(readRequestsFile(source), defaults);
+        : readRequestsFile(source),
+    defaults,
+  );
   return { label: source, format, requests };
 }
