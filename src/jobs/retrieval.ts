@@ -9,7 +9,13 @@ import { mergeSpilledResults, type ShardSpill, spillShardResults, unorderedResul
 import type { JobStore } from "./store.js";
 import { checkedResults, checkOrderFile } from "./verify.js";
 
-const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
+const RESULT_STATUSES = new Set<ResultStatus>([
+  "succeeded",
+  "failed",
+  "cancelled",
+  "expired",
+  "invalid_output",
+]);
 
 function isRelayResult(value: unknown): value is BatchResult {
   const candidate = value as Partial<BatchResult> | null;
