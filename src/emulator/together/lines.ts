@@ -27,6 +27,10 @@ export function togetherResultLine(
   seed: string,
 ): { file: "output" | "error"; line: string } | null {
   if (outcome.kind === "succeeded") return openAIResultLine(request, outcome, CHAT_COMPLETIONS, now, seed);
-  const error = ERRORS[outcome.kind];
+  // A body the chat endpoint refuses fails with what the endpoint answered (the wording is UNVERIFIED).
+  const error =
+    outcome.kind === "failed" && outcome.rejection
+      ? { message: outcome.rejection.message, code: outcome.rejection.code ?? "invalid_request_error" }
+      : ERRORS[outcome.kind];
   return error ? { file: "error", line: JSON.stringify({ custom_id: request.customId, error }) } : null;
 }
