@@ -36,7 +36,11 @@ describe("OpenAI request kinds through the emulator", () => {
     // zod's own JSON Schema export, under the default name.
     expect(sent.get("c")?.response_format).toMatchObject({
       type: "json_schema",
-      json_schema: { name: "response", strict: true, schema: { type: "object", required: ["label", "score"] } },
+      json_schema: {
+        name: "response",
+        strict: true,
+        schema: { type: "object", required: ["label", "score"] },
+      },
     });
 
     const results = byId(await resultsOf(harness, client, "so"));
@@ -68,13 +72,17 @@ describe("OpenAI request kinds through the emulator", () => {
   it("structured output on the Responses API goes in text.format, and the answer is checked alike", async () => {
     const client = harness.client();
     await client.submitBatch({
-      requests: [{ id: "r", model: MODEL, systemPrompt: "Classify.", prompt: "Win a prize", responseFormat: label }],
+      requests: [
+        { id: "r", model: MODEL, systemPrompt: "Classify.", prompt: "Win a prize", responseFormat: label },
+      ],
       jobId: "so-responses",
       provider: "openai",
       endpoint: "/v1/responses",
     });
     const body = sentBodies(harness, "openai").get("r");
-    expect(body?.text).toEqual({ format: { type: "json_schema", name: "label", schema: LABEL_SCHEMA, strict: true } });
+    expect(body?.text).toEqual({
+      format: { type: "json_schema", name: "label", schema: LABEL_SCHEMA, strict: true },
+    });
     expect(body?.instructions).toBe("Classify.");
     const [result] = await resultsOf(harness, client, "so-responses");
     expect(result?.status).toBe("succeeded");
@@ -83,18 +91,37 @@ describe("OpenAI request kinds through the emulator", () => {
 
   it("refuses, before sending, a schema strict mode cannot take; strict: false sends it", async () => {
     const client = harness.client();
-    const loose = { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } }, required: ["name"] };
+    const loose = {
+      type: "object",
+      properties: { name: { type: "string" }, age: { type: "integer" } },
+      required: ["name"],
+    };
     await expect(
       client.submitBatch({
-        requests: [{ id: "x", model: MODEL, prompt: "p", responseFormat: { type: "json_schema", name: "p", schema: loose } }],
+        requests: [
+          {
+            id: "x",
+            model: MODEL,
+            prompt: "p",
+            responseFormat: { type: "json_schema", name: "p", schema: loose },
+          },
+        ],
         jobId: "strict",
         provider: "openai",
       }),
-    ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining("additionalProperties") });
+    ).rejects.toMatchObject({
+      code: "unsupported_feature",
+      message: expect.stringContaining("additionalProperties"),
+    });
     expect(harness.emulator.batchCount("openai")).toBe(0);
     await client.submitBatch({
       requests: [
-        { id: "x", model: MODEL, prompt: "p", responseFormat: { type: "json_schema", name: "p", schema: loose, strict: false } },
+        {
+          id: "x",
+          model: MODEL,
+          prompt: "p",
+          responseFormat: { type: "json_schema", name: "p", schema: loose, strict: false },
+        },
       ],
       jobId: "loose",
       provider: "openai",
@@ -124,8 +151,14 @@ describe("OpenAI request kinds through the emulator", () => {
       const result = results.get(id);
       expect(result?.finishReason).toBe("tool_calls");
       expect(result?.toolCalls).toHaveLength(1);
-      expect(result?.toolCalls?.[0]).toMatchObject({ id: expect.stringMatching(/^call_/), name: "get_weather" });
-      expect(result?.toolCalls?.[0]?.arguments).toMatchObject({ city: expect.any(String), unit: expect.stringMatching(/^[cf]$/) });
+      expect(result?.toolCalls?.[0]).toMatchObject({
+        id: expect.stringMatching(/^call_/),
+        name: "get_weather",
+      });
+      expect(result?.toolCalls?.[0]?.arguments).toMatchObject({
+        city: expect.any(String),
+        unit: expect.stringMatching(/^[cf]$/),
+      });
     }
     expect(results.get("auto-text")).toMatchObject({ status: "succeeded", finishReason: "stop" });
     expect(results.get("auto-text")?.toolCalls).toBeUndefined();
@@ -230,10 +263,18 @@ describe("OpenAI request kinds through the emulator", () => {
 
     const responses = { provider: "openai" as const, endpoint: "/v1/responses" };
     await expect(
-      client.submitBatch({ requests: [{ id: "s", model: MODEL, prompt: "p", seed: 1 }], jobId: "seed", ...responses }),
+      client.submitBatch({
+        requests: [{ id: "s", model: MODEL, prompt: "p", seed: 1 }],
+        jobId: "seed",
+        ...responses,
+      }),
     ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining("seed") });
     await expect(
-      client.submitBatch({ requests: [{ id: "s", model: MODEL, prompt: "p", stopSequences: ["x"] }], jobId: "stop", ...responses }),
+      client.submitBatch({
+        requests: [{ id: "s", model: MODEL, prompt: "p", stopSequences: ["x"] }],
+        jobId: "stop",
+        ...responses,
+      }),
     ).rejects.toMatchObject({ code: "unsupported_feature" });
     await expect(
       client.submitBatch({
@@ -247,7 +288,10 @@ describe("OpenAI request kinds through the emulator", () => {
       jobId: "responses-options",
       ...responses,
     });
-    expect(sentBodies(harness, "openai").get("e")).toMatchObject({ reasoning: { effort: "high" }, temperature: 1 });
+    expect(sentBodies(harness, "openai").get("e")).toMatchObject({
+      reasoning: { effort: "high" },
+      temperature: 1,
+    });
   });
 
   it("embeddings: /v1/embeddings lines, vectors in embedding (not repeated in raw), input tokens priced", async () => {
@@ -301,15 +345,36 @@ describe("OpenAI request kinds through the emulator", () => {
         bad("no-json-schema", { response_format: { type: "json_schema" } }),
         bad("bad-format", { response_format: { type: "yaml" } }),
         bad("choice-without-tools", { tool_choice: "required" }),
-        bad("unknown-tool", { tool_choice: { type: "function", function: { name: "x" } } }, { tools: [WEATHER_TOOL] }),
+        bad(
+          "unknown-tool",
+          { tool_choice: { type: "function", function: { name: "x" } } },
+          { tools: [WEATHER_TOOL] },
+        ),
         bad("five-stops", { stop: ["1", "2", "3", "4", "5"] }),
         bad("strict-loose", {
-          response_format: { type: "json_schema", json_schema: { name: "n", strict: true, schema: { type: "object", properties: { a: { type: "string" } } } } },
+          response_format: {
+            type: "json_schema",
+            json_schema: {
+              name: "n",
+              strict: true,
+              schema: { type: "object", properties: { a: { type: "string" } } },
+            },
+          },
         }),
         bad("system-image", {
-          messages: [{ role: "system", content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }] }, { role: "user", content: "hi" }],
+          messages: [
+            {
+              role: "system",
+              content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }],
+            },
+            { role: "user", content: "hi" },
+          ],
         }),
-        bad("bad-image", { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "file:///etc/passwd" } }] }] }),
+        bad("bad-image", {
+          messages: [
+            { role: "user", content: [{ type: "image_url", image_url: { url: "file:///etc/passwd" } }] },
+          ],
+        }),
         bad("fine", {}),
       ],
       jobId: "malformed",
@@ -324,7 +389,9 @@ describe("OpenAI request kinds through the emulator", () => {
     expect(error("choice-without-tools")).toContain("only allowed when 'tools' are specified");
     expect(error("unknown-tool")).toContain("'x'");
     expect(error("five-stops")).toContain("maximum length 4");
-    expect(error("strict-loose")).toContain("'additionalProperties' is required to be supplied and to be false");
+    expect(error("strict-loose")).toContain(
+      "'additionalProperties' is required to be supplied and to be false",
+    );
     expect(error("system-image")).toContain("'image_url'");
     expect(error("bad-image")).toContain("Invalid image URL");
 

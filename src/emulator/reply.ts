@@ -85,7 +85,10 @@ export function replyTo(plan: ReplyPlan, completion: FakeCompletion, maxTokens?:
       outputTokens: 0,
     };
   }
-  const reasoningTokens = plan.reasoningEffort ? (REASONING_TOKENS[plan.reasoningEffort] ?? 64) : 0;
+  // The output cap counts reasoning tokens too (OpenAI's max_output_tokens and max_completion_tokens).
+  const effortTokens = plan.reasoningEffort ? (REASONING_TOKENS[plan.reasoningEffort] ?? 64) : 0;
+  const reasoningFor = (visible: number) =>
+    maxTokens === undefined ? effortTokens : Math.min(effortTokens, Math.max(0, maxTokens - visible));
   const tools = plan.tools ?? [];
   const called =
     plan.forcedTool === "any"
@@ -99,6 +102,7 @@ export function replyTo(plan: ReplyPlan, completion: FakeCompletion, maxTokens?:
     const args = plan.markers.has("badjson")
       ? '{"unfinished": '
       : JSON.stringify(valueForSchema(called.parameters, hashText(`${plan.seed}/${called.name}`)));
+    const reasoningTokens = reasoningFor(estimateTokens(args));
     return {
       ...base,
       text: null,
@@ -116,6 +120,7 @@ export function replyTo(plan: ReplyPlan, completion: FakeCompletion, maxTokens?:
     visible = maxTokens;
     truncated = true;
   }
+  const reasoningTokens = reasoningFor(visible);
   return {
     ...base,
     text,

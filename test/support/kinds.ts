@@ -6,7 +6,11 @@ import { ENOUGH_TIME_MS, type Harness } from "./harness.js";
 type Json = Record<string, unknown>;
 
 /** Monitors a job, moving the emulator's clock on, until it has finished; then returns its results. */
-export async function resultsOf(harness: Harness, client: RelayClient, jobId: string): Promise<BatchResult[]> {
+export async function resultsOf(
+  harness: Harness,
+  client: RelayClient,
+  jobId: string,
+): Promise<BatchResult[]> {
   let job: BatchJob | undefined;
   for (let round = 0; round < 12; round += 1) {
     harness.clock.advance(ENOUGH_TIME_MS);
@@ -23,10 +27,12 @@ export function byId(results: readonly BatchResult[]): Map<string, BatchResult> 
 }
 
 function linesOf(lines: Iterable<string>): [string, Json][] {
-  return [...lines].filter((line) => line.trim() !== "").map((line) => {
-    const parsed = JSON.parse(line) as Json;
-    return [String(parsed.custom_id), parsed.body as Json];
-  });
+  return [...lines]
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const parsed = JSON.parse(line) as Json;
+      return [String(parsed.custom_id), parsed.body as Json];
+    });
 }
 
 /** Every request body the provider's emulation received, by custom ID (the latest when sent twice). */
@@ -63,7 +69,8 @@ export function sentBodies(harness: Harness, provider: ProviderName): Map<string
     case "xai":
       for (const batch of providers.xai.batches.values()) {
         for (const segment of batch.segments) {
-          for (const request of segment.requests as readonly AddedRequest[]) sent.set(request.customId, request.body);
+          for (const request of segment.requests as readonly AddedRequest[])
+            sent.set(request.customId, request.body);
         }
       }
       break;
