@@ -72,7 +72,7 @@ function callId(seed: string, index: number): string {
 export function replyTo(plan: ReplyPlan, completion: FakeCompletion, maxTokens?: number): Reply {
   const imageTokens = plan.images * IMAGE_TOKENS;
   const inputTokens = completion.inputTokens + imageTokens;
-  const cachedTokens = plan.cacheKey ? Math.floor(inputTokens / 2) : 0;
+  const cachedTokens = plan.cacheKey ? Math.ceil(inputTokens / 2) : 0;
   const base = { inputTokens, imageTokens, cachedTokens, reasoningTokens: 0, truncated: false };
   if (plan.embedding) {
     const { inputs, dimensions } = plan.embedding;
