@@ -2,7 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { BatchRequest } from "../src/index.js";
 import { type Harness, startHarness } from "./support/harness.js";
-import { byId, LABEL_SCHEMA, PIXEL_PNG, resultsOf, sentBodies, WEATHER_TOOL } from "./support/kinds.js";
+import {
+  byId,
+  firstContent,
+  LABEL_SCHEMA,
+  PIXEL_PNG,
+  resultsOf,
+  sentBodies,
+  WEATHER_TOOL,
+} from "./support/kinds.js";
 
 // A Global-Batch deployment named after its model, so that it is priced.
 const DEPLOYMENT = "gpt-4o-mini";
@@ -50,7 +58,9 @@ describe("Azure OpenAI request kinds through the emulator", () => {
       provider: "azure",
       endpoint: "/v1/responses",
     });
-    expect(sentBodies(harness, "azure").get("r")?.text).toMatchObject({ format: { type: "json_schema", name: "label" } });
+    expect(sentBodies(harness, "azure").get("r")?.text).toMatchObject({
+      format: { type: "json_schema", name: "label" },
+    });
     const [answer] = await resultsOf(harness, client, "so-responses");
     expect(answer?.json).toMatchObject({ label: expect.any(String) });
   });
@@ -58,7 +68,13 @@ describe("Azure OpenAI request kinds through the emulator", () => {
   it("tool calls, images by data and URL, and the common options", async () => {
     const client = harness.client();
     const requests: BatchRequest[] = [
-      { id: "tool", model: DEPLOYMENT, prompt: "Weather?", tools: [WEATHER_TOOL], toolChoice: { name: "get_weather" } },
+      {
+        id: "tool",
+        model: DEPLOYMENT,
+        prompt: "Weather?",
+        tools: [WEATHER_TOOL],
+        toolChoice: { name: "get_weather" },
+      },
       {
         id: "image",
         model: DEPLOYMENT,
@@ -89,13 +105,19 @@ describe("Azure OpenAI request kinds through the emulator", () => {
     await client.submitBatch({ requests, jobId: "kinds", provider: "azure" });
     const sent = sentBodies(harness, "azure");
     expect(sent.get("tool")?.tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
-    expect((sent.get("image")?.messages as { content: unknown[] }[])[0]?.content).toEqual([
+    expect(firstContent(sent.get("image"))).toEqual([
       { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL_PNG}` } },
       { type: "image_url", image_url: { url: "https://example.com/x.png" } },
       { type: "text", text: "Describe." },
     ]);
     const options = sent.get("options");
-    expect(options).toMatchObject({ temperature: 0, top_p: 0.5, stop: ["."], seed: 7, reasoning_effort: "medium" });
+    expect(options).toMatchObject({
+      temperature: 0,
+      top_p: 0.5,
+      stop: ["."],
+      seed: 7,
+      reasoning_effort: "medium",
+    });
     // Caching is automatic at Azure: cacheSystemPrompt sends nothing.
     expect(options).not.toHaveProperty("prompt_cache_key");
     const results = byId(await resultsOf(harness, client, "kinds"));
@@ -128,7 +150,12 @@ describe("Azure OpenAI request kinds through the emulator", () => {
     const client = harness.client();
     await client.submitBatch({
       requests: [
-        { id: "no-schema", model: DEPLOYMENT, prompt: "p", providerArgs: { response_format: { type: "json_schema" } } },
+        {
+          id: "no-schema",
+          model: DEPLOYMENT,
+          prompt: "p",
+          providerArgs: { response_format: { type: "json_schema" } },
+        },
         { id: "no-tools", model: DEPLOYMENT, prompt: "p", providerArgs: { tool_choice: "auto" } },
         { id: "ok", model: DEPLOYMENT, prompt: "p" },
       ],
@@ -137,7 +164,10 @@ describe("Azure OpenAI request kinds through the emulator", () => {
     });
     const results = byId(await resultsOf(harness, client, "bad"));
     expect(results.get("ok")?.status).toBe("succeeded");
-    expect(results.get("no-schema")).toMatchObject({ status: "failed", error: { code: "missing_required_parameter" } });
+    expect(results.get("no-schema")).toMatchObject({
+      status: "failed",
+      error: { code: "missing_required_parameter" },
+    });
     expect(results.get("no-tools")?.error?.message).toContain("only allowed when 'tools' are specified");
   });
 });

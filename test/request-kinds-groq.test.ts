@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BatchRequest } from "../src/index.js";
 import { type Harness, startHarness } from "./support/harness.js";
-import { byId, LABEL_SCHEMA, PIXEL_PNG, resultsOf, sentBodies, WEATHER_TOOL } from "./support/kinds.js";
+import {
+  byId,
+  firstContent,
+  LABEL_SCHEMA,
+  PIXEL_PNG,
+  resultsOf,
+  sentBodies,
+  WEATHER_TOOL,
+} from "./support/kinds.js";
 
 const LLAMA = "llama-3.1-8b-instant";
 const GPT_OSS = "openai/gpt-oss-20b";
@@ -44,11 +52,16 @@ describe("Groq request kinds through the emulator", () => {
     });
     const sent = sentBodies(harness, "groq");
     expect(sent.get("strict")?.response_format).toMatchObject({ json_schema: { strict: true } });
-    expect(sent.get("loose")?.response_format).toMatchObject({ json_schema: { strict: false, schema: LABEL_SCHEMA } });
+    expect(sent.get("loose")?.response_format).toMatchObject({
+      json_schema: { strict: false, schema: LABEL_SCHEMA },
+    });
     const results = byId(await resultsOf(harness, client, "so"));
     expect(results.get("strict")?.json).toMatchObject({ label: expect.stringMatching(/spam|ham/) });
     // Best-effort mode may miss the schema: Relay's own check catches it, and a retry fixes it.
-    expect(results.get("loose")).toMatchObject({ status: "invalid_output", error: { code: "schema_mismatch" } });
+    expect(results.get("loose")).toMatchObject({
+      status: "invalid_output",
+      error: { code: "schema_mismatch" },
+    });
     harness.emulator.setFate("loose", "succeed");
     const retry = await client.retryFailed("so");
     const [again] = await resultsOf(harness, client, retry.jobId);
@@ -57,8 +70,12 @@ describe("Groq request kinds through the emulator", () => {
 
   it("images only on vision models, at most 5 per request; refused before sending otherwise", async () => {
     const client = harness.client();
-    await client.submitBatch({ requests: [{ id: "v", model: SCOUT, messages: image(2) }], jobId: "vision", provider: "groq" });
-    const content = (sentBodies(harness, "groq").get("v")?.messages as { content: unknown[] }[])[0]?.content;
+    await client.submitBatch({
+      requests: [{ id: "v", model: SCOUT, messages: image(2) }],
+      jobId: "vision",
+      provider: "groq",
+    });
+    const content = firstContent(sentBodies(harness, "groq").get("v"));
     expect(content).toEqual([
       { type: "text", text: "Compare:" },
       { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL_PNG}` } },
@@ -68,11 +85,22 @@ describe("Groq request kinds through the emulator", () => {
     expect(seen?.status).toBe("succeeded");
 
     await expect(
-      client.submitBatch({ requests: [{ id: "t", model: LLAMA, messages: image(1) }], jobId: "text-model", provider: "groq" }),
+      client.submitBatch({
+        requests: [{ id: "t", model: LLAMA, messages: image(1) }],
+        jobId: "text-model",
+        provider: "groq",
+      }),
     ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining(LLAMA) });
     await expect(
-      client.submitBatch({ requests: [{ id: "t", model: SCOUT, messages: image(6) }], jobId: "six", provider: "groq" }),
-    ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining("at most 5 images") });
+      client.submitBatch({
+        requests: [{ id: "t", model: SCOUT, messages: image(6) }],
+        jobId: "six",
+        provider: "groq",
+      }),
+    ).rejects.toMatchObject({
+      code: "unsupported_feature",
+      message: expect.stringContaining("at most 5 images"),
+    });
     expect(harness.emulator.batchCount("groq")).toBe(1);
   });
 
@@ -109,7 +137,10 @@ describe("Groq request kinds through the emulator", () => {
     });
     expect(options).not.toHaveProperty("prompt_cache_key");
     const results = byId(await resultsOf(harness, client, "kinds"));
-    expect(results.get("tool")).toMatchObject({ finishReason: "tool_calls", toolCalls: [{ name: "get_weather" }] });
+    expect(results.get("tool")).toMatchObject({
+      finishReason: "tool_calls",
+      toolCalls: [{ name: "get_weather" }],
+    });
     expect(results.get("options")?.usage?.outputTokens).toBeGreaterThan(512);
     const cost = await client.jobCost("kinds");
     expect(cost.unknownModels).toEqual([]);
@@ -151,7 +182,14 @@ describe("Groq request kinds through the emulator", () => {
           id: "image",
           model: LLAMA,
           prompt: "p",
-          providerArgs: { messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }] }] },
+          providerArgs: {
+            messages: [
+              {
+                role: "user",
+                content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }],
+              },
+            ],
+          },
         },
         { id: "ok", model: LLAMA, prompt: "p" },
       ],

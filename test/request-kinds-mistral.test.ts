@@ -3,7 +3,15 @@ import { z } from "zod";
 import type { BatchRequest, EmbeddingRequest } from "../src/index.js";
 import { parseMistralRecord } from "../src/providers/mistral/decode.js";
 import { type Harness, startHarness } from "./support/harness.js";
-import { byId, LABEL_SCHEMA, PIXEL_PNG, resultsOf, sentBodies, WEATHER_TOOL } from "./support/kinds.js";
+import {
+  byId,
+  firstContent,
+  LABEL_SCHEMA,
+  PIXEL_PNG,
+  resultsOf,
+  sentBodies,
+  WEATHER_TOOL,
+} from "./support/kinds.js";
 
 const MODEL = "mistral-small-latest";
 const label = { type: "json_schema" as const, name: "label", schema: LABEL_SCHEMA };
@@ -77,8 +85,11 @@ describe("Mistral request kinds through the emulator", () => {
     ];
     await client.submitBatch({ requests, jobId: "kinds", provider: "mistral" });
     const sent = sentBodies(harness, "mistral");
-    expect(sent.get("tool")).toMatchObject({ tools: [{ type: "function", function: WEATHER_TOOL }], tool_choice: "required" });
-    expect((sent.get("image")?.messages as { content: unknown[] }[])[0]?.content).toEqual([
+    expect(sent.get("tool")).toMatchObject({
+      tools: [{ type: "function", function: WEATHER_TOOL }],
+      tool_choice: "required",
+    });
+    expect(firstContent(sent.get("image"))).toEqual([
       { type: "image_url", image_url: { url: "https://example.com/c.png" } },
       { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL_PNG}` } },
       { type: "text", text: "Which is brighter?" },
@@ -124,7 +135,14 @@ describe("Mistral request kinds through the emulator", () => {
               message: {
                 role: "assistant",
                 content: "",
-                tool_calls: [{ id: "c1", type: "function", function: { name: "get_weather", arguments: { city: "Paris" } }, index: 0 }],
+                tool_calls: [
+                  {
+                    id: "c1",
+                    type: "function",
+                    function: { name: "get_weather", arguments: { city: "Paris" } },
+                    index: 0,
+                  },
+                ],
               },
             },
           ],
@@ -133,7 +151,9 @@ describe("Mistral request kinds through the emulator", () => {
       },
       error: null,
     });
-    expect(parsed?.result.toolCalls).toEqual([{ id: "c1", name: "get_weather", arguments: { city: "Paris" } }]);
+    expect(parsed?.result.toolCalls).toEqual([
+      { id: "c1", name: "get_weather", arguments: { city: "Paris" } },
+    ]);
     expect(parsed?.result.finishReason).toBe("tool_calls");
   });
 
@@ -146,7 +166,11 @@ describe("Mistral request kinds through the emulator", () => {
     ];
     for (const [id, extra, words] of refused) {
       await expect(
-        client.submitBatch({ requests: [{ id, model: MODEL, prompt: "p", ...extra }], jobId: id, provider: "mistral" }),
+        client.submitBatch({
+          requests: [{ id, model: MODEL, prompt: "p", ...extra }],
+          jobId: id,
+          provider: "mistral",
+        }),
       ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining(words) });
     }
     expect(harness.emulator.batchCount("mistral")).toBe(0);
@@ -176,7 +200,10 @@ describe("Mistral request kinds through the emulator", () => {
       jobId: "code",
       provider: "mistral",
     });
-    expect(sentBodies(harness, "mistral").get("c")).toEqual({ input: "def f(): pass", output_dimension: 256 });
+    expect(sentBodies(harness, "mistral").get("c")).toEqual({
+      input: "def f(): pass",
+      output_dimension: 256,
+    });
     const [code] = await resultsOf(harness, client, "code");
     expect(code?.embedding).toHaveLength(256);
   });
@@ -204,10 +231,11 @@ describe("Mistral request kinds through the emulator", () => {
     });
     const results = byId(await resultsOf(harness, client, "bad"));
     expect(results.get("ok")?.status).toBe("succeeded");
-    for (const [id, field] of [
+    const expected: [string, string][] = [
       ["no-schema", "response_format.json_schema.schema"],
       ["no-parameters", "tools.0.function.parameters"],
-    ]) {
+    ];
+    for (const [id, field] of expected) {
       const result = results.get(id);
       expect(result?.status).toBe("failed");
       expect(result?.error?.message).toContain(field);

@@ -37,7 +37,10 @@ describe("Together AI request kinds through the emulator", () => {
         { role: "system", content: "Label." },
         { role: "user", content: "Cheap pills" },
       ],
-      response_format: { type: "json_schema", json_schema: { name: "label", schema: LABEL_SCHEMA, strict: true } },
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "label", schema: LABEL_SCHEMA, strict: true },
+      },
     });
     const results = byId(await resultsOf(harness, client, "so"));
     expect(results.get("a")?.json).toMatchObject({ label: expect.stringMatching(/spam|ham/) });
@@ -57,7 +60,13 @@ describe("Together AI request kinds through the emulator", () => {
         id: "image",
         model: VISION,
         messages: [
-          { role: "system", content: [{ type: "text", text: "You see " }, { type: "text", text: "well." }] },
+          {
+            role: "system",
+            content: [
+              { type: "text", text: "You see " },
+              { type: "text", text: "well." },
+            ],
+          },
           {
             role: "user",
             content: [
@@ -129,7 +138,10 @@ describe("Together AI request kinds through the emulator", () => {
         jobId: "cache",
         provider: "together",
       }),
-    ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining("cacheSystemPrompt") });
+    ).rejects.toMatchObject({
+      code: "unsupported_feature",
+      message: expect.stringContaining("cacheSystemPrompt"),
+    });
     await expect(
       client.submitBatch({
         requests: [{ id: "m", model: MODEL, prompt: "p", reasoningEffort: "minimal" }],
@@ -144,12 +156,22 @@ describe("Together AI request kinds through the emulator", () => {
     const client = harness.client();
     await client.submitBatch({
       requests: [
-        { id: "no-schema", model: MODEL, prompt: "p", providerArgs: { response_format: { type: "json_schema" } } },
+        {
+          id: "no-schema",
+          model: MODEL,
+          prompt: "p",
+          providerArgs: { response_format: { type: "json_schema" } },
+        },
         {
           id: "system-parts",
           model: MODEL,
           prompt: "p",
-          providerArgs: { messages: [{ role: "system", content: [{ type: "text", text: "x" }] }, { role: "user", content: "p" }] },
+          providerArgs: {
+            messages: [
+              { role: "system", content: [{ type: "text", text: "x" }] },
+              { role: "user", content: "p" },
+            ],
+          },
         },
         { id: "effort", model: MODEL, prompt: "p", providerArgs: { reasoning_effort: "max" } },
         { id: "ok", model: MODEL, prompt: "p" },

@@ -2,7 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { BatchRequest } from "../src/index.js";
 import { type Harness, startHarness } from "./support/harness.js";
-import { byId, LABEL_SCHEMA, PIXEL_PNG, resultsOf, sentBodies, WEATHER_TOOL } from "./support/kinds.js";
+import {
+  byId,
+  firstContent,
+  LABEL_SCHEMA,
+  PIXEL_PNG,
+  resultsOf,
+  sentBodies,
+  WEATHER_TOOL,
+} from "./support/kinds.js";
 
 const MODEL = "grok-4.3";
 const CHAT = "/v1/chat/completions";
@@ -23,7 +31,12 @@ describe("xAI request kinds through the emulator", () => {
     await client.submitBatch({
       requests: [
         { id: "r", model: MODEL, systemPrompt: "Label.", prompt: "Gold coins!", responseFormat: label },
-        { id: "r-bad", model: MODEL, prompt: "Hello", responseFormat: z.object({ mood: z.enum(["ok", "bad"]) }) },
+        {
+          id: "r-bad",
+          model: MODEL,
+          prompt: "Hello",
+          responseFormat: z.object({ mood: z.enum(["ok", "bad"]) }),
+        },
       ],
       jobId: "responses",
       provider: "xai",
@@ -48,14 +61,21 @@ describe("xAI request kinds through the emulator", () => {
     });
     const responses = byId(await resultsOf(harness, client, "responses"));
     expect(responses.get("r")?.json).toMatchObject({ label: expect.stringMatching(/spam|ham/) });
-    expect(responses.get("r-bad")).toMatchObject({ status: "invalid_output", error: { code: "schema_mismatch" } });
+    expect(responses.get("r-bad")).toMatchObject({
+      status: "invalid_output",
+      error: { code: "schema_mismatch" },
+    });
     const [chat] = await resultsOf(harness, client, "chat");
     expect(chat?.json).toMatchObject({ label: expect.any(String) });
 
     harness.emulator.setFate("r-bad", "succeed");
     const retry = await client.retryFailed("responses");
     const [fixed] = await resultsOf(harness, client, retry.jobId);
-    expect(fixed).toMatchObject({ id: "r-bad", status: "succeeded", json: { mood: expect.stringMatching(/ok|bad/) } });
+    expect(fixed).toMatchObject({
+      id: "r-bad",
+      status: "succeeded",
+      json: { mood: expect.stringMatching(/ok|bad/) },
+    });
   });
 
   it("tool calls, images with their image tokens, and the common options; cost", async () => {
@@ -66,7 +86,13 @@ describe("xAI request kinds through the emulator", () => {
       { type: "image" as const, url: "https://example.com/d.jpg" },
     ];
     const requests: BatchRequest[] = [
-      { id: "tool", model: MODEL, prompt: "Weather?", tools: [WEATHER_TOOL], toolChoice: { name: "get_weather" } },
+      {
+        id: "tool",
+        model: MODEL,
+        prompt: "Weather?",
+        tools: [WEATHER_TOOL],
+        toolChoice: { name: "get_weather" },
+      },
       { id: "image", model: MODEL, messages: [{ role: "user", content: parts }] },
       {
         id: "options",
@@ -85,7 +111,7 @@ describe("xAI request kinds through the emulator", () => {
       tools: [{ type: "function", ...WEATHER_TOOL }],
       tool_choice: { type: "function", name: "get_weather" },
     });
-    expect((sent.get("image")?.input as { content: unknown }[])[0]?.content).toEqual([
+    expect(firstContent(sent.get("image"), "input")).toEqual([
       { type: "input_text", text: "What is shown?" },
       { type: "input_image", image_url: `data:image/png;base64,${PIXEL_PNG}` },
       { type: "input_image", image_url: "https://example.com/d.jpg" },
@@ -116,7 +142,11 @@ describe("xAI request kinds through the emulator", () => {
     });
     expect(sentBodies(harness, "xai").get("s")).toMatchObject({ seed: 3, stop: ["x"] });
     await expect(
-      client.submitBatch({ requests: [{ id: "s", model: MODEL, prompt: "p", seed: 3 }], jobId: "seed", provider: "xai" }),
+      client.submitBatch({
+        requests: [{ id: "s", model: MODEL, prompt: "p", seed: 3 }],
+        jobId: "seed",
+        provider: "xai",
+      }),
     ).rejects.toMatchObject({ code: "unsupported_feature", message: expect.stringContaining("seed") });
   });
 
@@ -136,12 +166,20 @@ describe("xAI request kinds through the emulator", () => {
     const client = harness.client();
     const attempt = client.submitBatch({
       requests: [
-        { id: "bad", model: MODEL, prompt: "p", providerArgs: { text: { format: { type: "json_schema", name: "n" } } } },
+        {
+          id: "bad",
+          model: MODEL,
+          prompt: "p",
+          providerArgs: { text: { format: { type: "json_schema", name: "n" } } },
+        },
       ],
       jobId: "bad",
       provider: "xai",
     });
-    await expect(attempt).rejects.toMatchObject({ httpStatus: 400, message: expect.stringContaining("text.format.schema") });
+    await expect(attempt).rejects.toMatchObject({
+      httpStatus: 400,
+      message: expect.stringContaining("text.format.schema"),
+    });
     const results = await client.retrieveBatchResults("bad");
     expect(results).toMatchObject([{ id: "bad", status: "failed", error: { code: "not_added" } }]);
     expect(results[0]?.error?.message).toContain("Missing required parameter: 'text.format.schema'");

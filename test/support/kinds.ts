@@ -80,6 +80,12 @@ export function sentBodies(harness: Harness, provider: ProviderName): Map<string
   return sent;
 }
 
+/** The content of the first message (or Responses input item) of a body that was sent. */
+export function firstContent(body: Json | undefined, key: "messages" | "input" = "messages"): unknown {
+  const list = body?.[key];
+  return Array.isArray(list) ? (list[0] as Json | undefined)?.content : undefined;
+}
+
 /** A schema every strict structured-output mode takes: all properties required, nothing else allowed. */
 export const LABEL_SCHEMA = {
   type: "object",
