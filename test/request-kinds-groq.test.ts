@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { BatchRequest } from "../src/index.js";
 import { type Harness, startHarness } from "./support/harness.js";
 import {
@@ -46,6 +47,12 @@ describe("Groq request kinds through the emulator", () => {
       requests: [
         { id: "strict", model: GPT_OSS, prompt: "Label it", responseFormat: label },
         { id: "loose", model: LLAMA, prompt: "Label it", responseFormat: label },
+        {
+          id: "zod",
+          model: GPT_OSS,
+          prompt: "Rate it",
+          responseFormat: z.object({ stars: z.int().min(1).max(5) }),
+        },
       ],
       jobId: "so",
       provider: "groq",
@@ -57,6 +64,8 @@ describe("Groq request kinds through the emulator", () => {
     });
     const results = byId(await resultsOf(harness, client, "so"));
     expect(results.get("strict")?.json).toMatchObject({ label: expect.stringMatching(/spam|ham/) });
+    const stars = (results.get("zod")?.json as { stars?: number } | undefined)?.stars;
+    expect(Number.isInteger(stars) && (stars ?? 0) >= 1 && (stars ?? 9) <= 5).toBe(true);
     // Best-effort mode may miss the schema: Relay's own check catches it, and a retry fixes it.
     expect(results.get("loose")).toMatchObject({
       status: "invalid_output",

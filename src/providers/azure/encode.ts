@@ -1,7 +1,7 @@
-import { strictOrRefuse } from "../openai/encode.js";
 import type { ChatDialect } from "../shared/openai-compatible/chat.js";
 import type { LineDialects } from "../shared/openai-compatible/encode.js";
 import type { ResponsesDialect } from "../shared/openai-compatible/responses.js";
+import { strictOrRefuse } from "../shared/openai-compatible/strict-schema.js";
 
 /**
  * Azure OpenAI takes OpenAI's request bodies. Prompt caching is automatic there (`cacheSystemPrompt` sends

@@ -1,9 +1,9 @@
 import type { ResolvedFormat } from "../../requests/format.js";
 import { imagesOf } from "../../requests/parts.js";
 import type { BatchRequest, ReasoningEffort } from "../../types.js";
-import { strictOrRefuse } from "../openai/encode.js";
 import { type ChatDialect, unsupported } from "../shared/openai-compatible/chat.js";
 import type { LineDialects } from "../shared/openai-compatible/encode.js";
+import { strictOrRefuse } from "../shared/openai-compatible/strict-schema.js";
 
 /** Models that take `strict: true` structured output (Groq's structured-outputs guide: constrained decoding). */
 const STRICT_MODELS = new Set(["openai/gpt-oss-20b", "openai/gpt-oss-120b"]);

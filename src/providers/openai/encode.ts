@@ -1,4 +1,3 @@
-import type { ResolvedFormat } from "../../requests/format.js";
 import type { BatchRequest, EmbeddingRequest } from "../../types.js";
 import { type ChatDialect, systemPromptCacheKey, unsupported } from "../shared/openai-compatible/chat.js";
 import {
@@ -8,26 +7,7 @@ import {
   openAILine,
 } from "../shared/openai-compatible/encode.js";
 import type { ResponsesDialect } from "../shared/openai-compatible/responses.js";
-import { strictSchemaProblem } from "../shared/openai-compatible/strict-schema.js";
-
-/**
- * Strict structured outputs refuse a schema outside their subset (every property required, no additional
- * properties): such a request is refused before sending rather than failing in the batch.
- */
-export function strictOrRefuse(provider: string) {
-  return (format: ResolvedFormat, request: BatchRequest): boolean => {
-    if (!format.strict) return false;
-    const problem = strictSchemaProblem(format.schema);
-    if (problem) {
-      throw unsupported(
-        request,
-        `${provider}'s strict structured output cannot take the schema "${format.name}": ${problem}. ` +
-          "Fix the schema, or give responseFormat with strict: false (Relay still checks every answer against it).",
-      );
-    }
-    return true;
-  };
-}
+import { strictOrRefuse } from "../shared/openai-compatible/strict-schema.js";
 
 /** Prompt caching is automatic at OpenAI; `prompt_cache_key` routes requests that share a system prompt together. */
 const cacheFields = (request: BatchRequest) => ({ prompt_cache_key: systemPromptCacheKey(request) });

@@ -1,3 +1,7 @@
+import type { ResolvedFormat } from "../../../requests/format.js";
+import type { BatchRequest } from "../../../types.js";
+import { unsupported } from "./chat.js";
+
 type Schema = Record<string, unknown>;
 
 const isSchema = (value: unknown): value is Schema =>
@@ -53,4 +57,23 @@ export function strictSchemaProblem(schema: Schema): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Strict structured outputs refuse a schema outside their subset (every property required, no additional
+ * properties): such a request is refused before sending rather than failing in the batch.
+ */
+export function strictOrRefuse(provider: string) {
+  return (format: ResolvedFormat, request: BatchRequest): boolean => {
+    if (!format.strict) return false;
+    const problem = strictSchemaProblem(format.schema);
+    if (problem) {
+      throw unsupported(
+        request,
+        `${provider}'s strict structured output cannot take the schema "${format.name}": ${problem}. ` +
+          "Fix the schema, or give responseFormat with strict: false (Relay still checks every answer against it).",
+      );
+    }
+    return true;
+  };
 }
