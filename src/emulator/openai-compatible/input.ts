@@ -1,6 +1,7 @@
 import { lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
+import { type BodyShapes, openAIKinds } from "./kinds.js";
 import { refusedParameters, responsesEcho } from "./params.js";
 
 export interface ParsedInput {
@@ -43,6 +44,10 @@ export interface InputOptions {
   codes?: Partial<Record<InputProblem, string>>;
   /** Whether a line's url names the endpoint (exact equality unless given). Every line's url must also be the same. */
   urlMatches?: (url: string, endpoint: string) => boolean;
+  /** The request kinds the provider checks in a body (structured output, tools, images, embeddings), per endpoint. */
+  shapes?: BodyShapes;
+  /** The endpoint whose body shape lines follow when the batch names no endpoint per line (Together). */
+  bodyEndpoint?: string;
 }
 
 /**
@@ -124,7 +129,13 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
       return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
     const maxTokens = maxTokensOf(body);
     // The body's parameters are checked when the request runs: a refused one fails this request alone.
-    const rejection = options.endpoint === null ? null : refusedParameters(options.endpoint, body);
+    const shapeEndpoint = options.endpoint ?? options.bodyEndpoint ?? null;
+    const refused = options.endpoint === null ? null : refusedParameters(options.endpoint, body);
+    const kinds =
+      refused || shapeEndpoint === null || !options.shapes
+        ? { rejection: null }
+        : openAIKinds(shapeEndpoint, body, options.shapes, fate);
+    const rejection = refused ?? kinds.rejection;
     requests.push({
       customId,
       model: body.model,
@@ -132,6 +143,7 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
       fate,
       ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(rejection ? { rejection } : {}),
+      ...(kinds.reply ? { reply: kinds.reply } : {}),
       ...(options.endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
     });
   }

@@ -21,6 +21,20 @@ export const azureEntry = defineProvider({
     source: "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch",
     note: "50% less than global standard",
   },
+  // As OpenAI, without embeddings: the global batch FAQ says embeddings models are not supported.
+  features: [
+    "contentParts",
+    "images",
+    "imageUrls",
+    "structuredOutput",
+    "tools",
+    "temperature",
+    "topP",
+    "stopSequences",
+    "seed",
+    "reasoningEffort",
+    "cacheSystemPrompt",
+  ],
   limits: {
     // Global batch: 100,000 requests and 200 MB per file (global-batch-limits.md; error too_many_tasks).
     maxRequestsPerBatch: 100_000,

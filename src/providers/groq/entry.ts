@@ -18,6 +18,20 @@ export const groqEntry = defineProvider({
     source: "https://console.groq.com/docs/batch",
     note: "25% off synchronous prices, as the batch guide states",
   },
+  // Groq batches chat completions only (no embeddings); model limits are checked in encode.ts.
+  features: [
+    "contentParts",
+    "images",
+    "imageUrls",
+    "structuredOutput",
+    "tools",
+    "temperature",
+    "topP",
+    "stopSequences",
+    "seed",
+    "reasoningEffort",
+    "cacheSystemPrompt",
+  ],
   limits: {
     // Groq documents no request cap per batch; OpenAI's 50,000 is assumed (UNVERIFIED).
     maxRequestsPerBatch: 50_000,

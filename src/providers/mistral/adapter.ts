@@ -1,4 +1,4 @@
-import type { BatchRequest } from "../../types.js";
+import type { BatchRequest, EmbeddingRequest } from "../../types.js";
 import { cancelUnlessEnded } from "../shared/cancel.js";
 import { deleteResources, filePath } from "../shared/delete.js";
 import { checkOnlyEndpoint } from "../shared/endpoint.js";
@@ -22,7 +22,7 @@ import {
 } from "../types.js";
 import { createdAtOf, toProviderBatch } from "./batch.js";
 import { parseMistralRecord } from "./decode.js";
-import { CHAT_COMPLETIONS, encodeMistralLine } from "./encode.js";
+import { CHAT_COMPLETIONS, EMBEDDINGS, encodeMistralEmbedding, encodeMistralLine } from "./encode.js";
 import { mistralEntry } from "./entry.js";
 import { normaliseMistralStatus } from "./status.js";
 
@@ -67,6 +67,9 @@ export class MistralAdapter implements ProviderAdapter {
   }
 
   readonly encodeRequest = (request: BatchRequest): string => encodeMistralLine(request);
+  /** Embeddings jobs: the batch endpoint `/v1/embeddings`, one text per line. */
+  readonly embeddingsEndpoint = EMBEDDINGS;
+  readonly encodeEmbedding = (request: EmbeddingRequest): string => encodeMistralEmbedding(request);
   readonly normaliseStatus = normaliseMistralStatus;
   readonly parseRecord = parseMistralRecord;
 

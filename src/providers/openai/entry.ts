@@ -13,6 +13,21 @@ export const openaiEntry = defineProvider({
   demoModel: "gpt-4o-mini",
   priceKey: "openai",
   batchDiscount: { multiplier: 0.5, source: "https://platform.openai.com/docs/guides/batch" },
+  // Every request kind, on chat completions; the Responses API refuses seed and stopSequences (see encode.ts).
+  features: [
+    "contentParts",
+    "images",
+    "imageUrls",
+    "structuredOutput",
+    "tools",
+    "temperature",
+    "topP",
+    "stopSequences",
+    "seed",
+    "reasoningEffort",
+    "cacheSystemPrompt",
+    "embeddings",
+  ],
   limits: {
     maxRequestsPerBatch: 50_000,
     maxBytesPerBatch: 200 * 1024 * 1024,

@@ -16,6 +16,19 @@ export const togetherEntry = defineProvider({
     source: "https://docs.together.ai/docs/inference/batch/overview",
     note: "up to 50% off serverless rates, on selected models",
   },
+  // No embeddings batches and no prompt-cache control are documented for Together's batch API.
+  features: [
+    "contentParts",
+    "images",
+    "imageUrls",
+    "structuredOutput",
+    "tools",
+    "temperature",
+    "topP",
+    "stopSequences",
+    "seed",
+    "reasoningEffort",
+  ],
   limits: {
     maxRequestsPerBatch: 50_000,
     // "100 MB" per file; read as decimal megabytes, the smaller of the two readings.

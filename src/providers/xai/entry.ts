@@ -17,6 +17,20 @@ export const xaiEntry = defineProvider({
     source: "https://docs.x.ai/docs/guides/batch-api",
     note: 'the guide has said "50% off"; its later text says "reduced pricing" and points to the pricing page',
   },
+  // The official SDK's batch request types take no embeddings.
+  features: [
+    "contentParts",
+    "images",
+    "imageUrls",
+    "structuredOutput",
+    "tools",
+    "temperature",
+    "topP",
+    "stopSequences",
+    "seed",
+    "reasoningEffort",
+    "cacheSystemPrompt",
+  ],
   limits: {
     // xAI documents no hard cap, only that batches of more than 100,000 requests may be throttled.
     maxRequestsPerBatch: 100_000,

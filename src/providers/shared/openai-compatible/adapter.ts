@@ -1,5 +1,5 @@
 import { ValidationError } from "../../../errors.js";
-import type { BatchRequest, JobStatus } from "../../../types.js";
+import type { BatchRequest, EmbeddingRequest, JobStatus } from "../../../types.js";
 import type { ProviderEntry } from "../../entry.js";
 import {
   AmbiguousCreateError,
@@ -24,7 +24,7 @@ import { RestClient } from "../rest-client.js";
 import { matchesTags, metadataFor } from "../tags.js";
 import { uploadMultipartFile } from "../upload.js";
 import { timestampMs, toProviderBatch } from "./batch.js";
-import { encodeOpenAILine } from "./encode.js";
+import { EMBEDDINGS, encodeOpenAILine, type LineDialects } from "./encode.js";
 import { normaliseOpenAIStatus } from "./status.js";
 
 /** What one provider's dialect of the OpenAI Files and Batches protocol sets; everything else is shared. */
@@ -48,6 +48,10 @@ export interface OpenAICompatibleDialect {
   uploadFields?: Record<string, string>;
   /** Extra fields of the batch creation body (e.g. an output file expiry). */
   createFields?: Record<string, unknown>;
+  /** How request bodies are written (the provider's differences from OpenAI's chat and Responses shapes). */
+  lines: LineDialects;
+  /** Encodes a text to embed as an `/v1/embeddings` line, where the provider batches embeddings. */
+  encodeEmbedding?: (request: EmbeddingRequest) => string;
 }
 
 const LIST_PAGE_SIZE = 100;
@@ -61,6 +65,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   readonly name: string;
   readonly limits: ProviderLimits;
   readonly defaultEndpoint: string;
+  readonly embeddingsEndpoint?: string;
+  readonly encodeEmbedding?: (request: EmbeddingRequest) => string;
   private readonly displayName: string;
   private readonly rest: RestClient;
 
@@ -83,6 +89,10 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? dialect.endpoints[0]);
+    if (dialect.encodeEmbedding) {
+      this.embeddingsEndpoint = EMBEDDINGS;
+      this.encodeEmbedding = dialect.encodeEmbedding;
+    }
   }
 
   checkEndpoint(endpoint: string | null): string {
@@ -100,7 +110,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   encodeRequest(request: BatchRequest, options: EncodeOptions): string {
-    return encodeOpenAILine(request, options.endpoint ?? this.defaultEndpoint);
+    return encodeOpenAILine(request, options.endpoint ?? this.defaultEndpoint, this.dialect.lines);
   }
 
   normaliseStatus(status: string): JobStatus {
