@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { normaliseAnthropicStatus } from "./status.js";
@@ -16,18 +17,7 @@ export const anthropicEntry = defineProvider({
     source: "https://docs.anthropic.com/en/docs/build-with-claude/batch-processing",
   },
   // No seed (the Messages API has none) and no embeddings (Anthropic has no embeddings API).
-  features: [
-    "contentParts",
-    "images",
-    "imageUrls",
-    "structuredOutput",
-    "tools",
-    "temperature",
-    "topP",
-    "stopSequences",
-    "reasoningEffort",
-    "cacheSystemPrompt",
-  ],
+  features: featuresExcept("seed", "embeddings"),
   limits: {
     maxRequestsPerBatch: 100_000,
     // 256 MB per batch, unit unstated (10^6 or 2^20): stay below the smaller, which also leaves room for the

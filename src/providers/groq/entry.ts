@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
@@ -19,19 +20,7 @@ export const groqEntry = defineProvider({
     note: "25% off synchronous prices, as the batch guide states",
   },
   // Groq batches chat completions only (no embeddings); model limits are checked in encode.ts.
-  features: [
-    "contentParts",
-    "images",
-    "imageUrls",
-    "structuredOutput",
-    "tools",
-    "temperature",
-    "topP",
-    "stopSequences",
-    "seed",
-    "reasoningEffort",
-    "cacheSystemPrompt",
-  ],
+  features: featuresExcept("embeddings"),
   limits: {
     // Groq documents no request cap per batch; OpenAI's 50,000 is assumed (UNVERIFIED).
     maxRequestsPerBatch: 50_000,

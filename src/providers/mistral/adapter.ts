@@ -1,6 +1,6 @@
 import type { BatchRequest, EmbeddingRequest } from "../../types.js";
 import { cancelUnlessEnded } from "../shared/cancel.js";
-import { deleteResources, filePath } from "../shared/delete.js";
+import { deleteFilesOf } from "../shared/delete.js";
 import { checkOnlyEndpoint } from "../shared/endpoint.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { asArray, asNumber, asObject, type JsonObject } from "../shared/json.js";
@@ -191,12 +191,7 @@ export class MistralAdapter implements ProviderAdapter {
   /** Results exist once the job has ended: the output file (successes) and the error file (failures). */
   /** The uploaded input file and the output and error files (Mistral keeps results with no expiry). */
   deleteBatchFiles(files: BatchFiles): Promise<string[]> {
-    const ids = [files.inputFileId, files.outputFileId, files.errorFileId];
-    return deleteResources(
-      this.client,
-      this.name,
-      ids.map((id) => ({ id, path: filePath })),
-    );
+    return deleteFilesOf(this.client, this.name, files);
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

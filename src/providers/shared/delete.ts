@@ -1,3 +1,4 @@
+import type { BatchFiles } from "../types.js";
 import { toProviderError } from "./errors.js";
 import { HttpStatusError } from "./http.js";
 import type { RestClient } from "./rest-client.js";
@@ -27,3 +28,13 @@ export async function deleteResources(
 
 /** The path of a file under an OpenAI-style `/files` route. */
 export const filePath = (id: string) => `/files/${encodeURIComponent(id)}`;
+
+/** A batch's uploaded input file and its result files, deleted under the provider's `/files` route. */
+export function deleteFilesOf(rest: RestClient, provider: string, files: BatchFiles): Promise<string[]> {
+  const ids = [files.inputFileId, files.outputFileId, files.errorFileId];
+  return deleteResources(
+    rest,
+    provider,
+    ids.map((id) => ({ id, path: filePath })),
+  );
+}

@@ -1,6 +1,6 @@
 import { ValidationError } from "../../errors.js";
 import { type BatchRequest, isFinished } from "../../types.js";
-import { deleteResources, filePath } from "../shared/delete.js";
+import { deleteFilesOf } from "../shared/delete.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
@@ -177,12 +177,7 @@ export class TogetherAdapter implements ProviderAdapter {
   }
 
   deleteBatchFiles(files: BatchFiles): Promise<string[]> {
-    const ids = [files.inputFileId, files.outputFileId, files.errorFileId];
-    return deleteResources(
-      this.client,
-      this.name,
-      ids.map((id) => ({ id, path: filePath })),
-    );
+    return deleteFilesOf(this.client, this.name, files);
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

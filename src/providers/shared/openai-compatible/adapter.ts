@@ -14,7 +14,7 @@ import {
   type ResolvedProviderConfig,
 } from "../../types.js";
 import { cancelUnlessEnded } from "../cancel.js";
-import { deleteResources, filePath } from "../delete.js";
+import { deleteFilesOf } from "../delete.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
 import { asArray, asObject, asString, type JsonObject } from "../json.js";
 import { customIdOf, resumableRecords } from "../lines.js";
@@ -206,12 +206,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   deleteBatchFiles(files: BatchFiles): Promise<string[]> {
-    const ids = [files.inputFileId, files.outputFileId, files.errorFileId];
-    return deleteResources(
-      this.rest,
-      this.name,
-      ids.map((id) => ({ id, path: filePath })),
-    );
+    return deleteFilesOf(this.rest, this.name, files);
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
