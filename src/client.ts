@@ -564,6 +564,7 @@ export class RelayClient {
   async cleanup(jobId: string): Promise<CleanupReport> {
     assertValidJobId(jobId);
     await this.ready;
+    if (!(await this.store.load(jobId))) throw new JobNotFoundError(jobId);
     if (!(await this.workspace.hasResults(jobId))) {
       throw new RelayError(
         "results_not_stored",

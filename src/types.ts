@@ -110,6 +110,15 @@ export function isFinished(status: JobStatus): boolean {
  */
 export type ResultStatus = "succeeded" | "failed" | "cancelled" | "expired" | "invalid_output";
 
+/** Every result status, in the order people read them. */
+export const RESULT_STATUSES: readonly ResultStatus[] = [
+  "succeeded",
+  "failed",
+  "expired",
+  "cancelled",
+  "invalid_output",
+];
+
 export interface Usage {
   /** Every prompt token, cached ones included. */
   inputTokens: number;

@@ -56,6 +56,7 @@ describe("Anthropic result records", () => {
       result: {
         status: "succeeded",
         text: "Four, computed.",
+        toolCalls: [{ id: "toolu_01", name: "calculator", arguments: { expression: "2+2" } }],
         finishReason: "tool_calls",
         usage: { inputTokens: 21, outputTokens: 9, totalTokens: 30 },
         model: "claude-3-5-sonnet-20241022",

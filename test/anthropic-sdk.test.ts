@@ -38,6 +38,88 @@ describe("the official @anthropic-ai/sdk, unchanged, against the emulator", () =
     await emulator.close();
   });
 
+  it("takes the SDK's typed structured output, tools, images, cached system blocks and thinking, and answers in kind", async () => {
+    const batch = await sdk.messages.batches.create({
+      requests: [
+        {
+          custom_id: "json",
+          params: {
+            model: MODEL,
+            max_tokens: 512,
+            system: [{ type: "text", text: "Be exact.", cache_control: { type: "ephemeral" } }],
+            messages: [
+              {
+                role: "user",
+                content: [
+                  { type: "text", text: "Which colour?" },
+                  {
+                    type: "image",
+                    source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" },
+                  },
+                ],
+              },
+            ],
+            output_config: {
+              format: {
+                type: "json_schema",
+                schema: {
+                  type: "object",
+                  properties: { colour: { type: "string", enum: ["red", "blue"] } },
+                  required: ["colour"],
+                  additionalProperties: false,
+                },
+              },
+            },
+          },
+        },
+        {
+          custom_id: "call",
+          params: {
+            model: MODEL,
+            max_tokens: 4096,
+            messages: [{ role: "user", content: "Weather in Paris?" }],
+            tools: [
+              {
+                name: "get_weather",
+                input_schema: {
+                  type: "object",
+                  properties: { city: { type: "string" } },
+                  required: ["city"],
+                },
+              },
+            ],
+            tool_choice: { type: "tool", name: "get_weather" },
+          },
+        },
+        {
+          custom_id: "think",
+          params: {
+            model: MODEL,
+            max_tokens: 4096,
+            thinking: { type: "enabled", budget_tokens: 2048 },
+            messages: [{ role: "user", content: "Think it over." }],
+          },
+        },
+      ],
+    });
+    clock.advance(60_000);
+    const results = await collect(await sdk.messages.batches.results(batch.id));
+    const byId = new Map(results.map((line) => [line.custom_id, line.result]));
+    const json = byId.get("json");
+    if (json?.type !== "succeeded") throw new Error("expected a succeeded result");
+    const text = json.message.content.find((block) => block.type === "text");
+    expect(["red", "blue"]).toContain(JSON.parse(text?.type === "text" ? text.text : "{}").colour);
+    const call = byId.get("call");
+    if (call?.type !== "succeeded") throw new Error("expected a succeeded result");
+    expect(call.message.stop_reason).toBe("tool_use");
+    const use = call.message.content.find((block) => block.type === "tool_use");
+    expect(use?.type === "tool_use" && use.name).toBe("get_weather");
+    const think = byId.get("think");
+    if (think?.type !== "succeeded") throw new Error("expected a succeeded result");
+    expect(think.message.content[0]?.type).toBe("thinking");
+    expect(think.message.usage.output_tokens_details?.thinking_tokens).toBeGreaterThan(0);
+  });
+
   it("creates, retrieves, lists, streams results from the absolute results_url, and deletes", async () => {
     const createdAt = clock.now();
     const { data: batch, request_id } = await sdk.messages.batches

@@ -60,7 +60,7 @@ describe("the relay command", () => {
     const submitted = await relay(["submit", file, "--job", "cli-job", "--provider", "openai"], env);
     expect(submitted.stderr).toBe("");
     expect(submitted.stdout).toContain("cli-job: pending");
-    expect((await relay(["list"], env)).stdout).toMatch(/^cli-job\topenai\tpending\t3 requests/);
+    expect((await relay(["list"], env)).stdout).toMatch(/^cli-job\s+openai\s+pending\s+0\/0\/3\s/m);
 
     const early = await relay(["results", "cli-job"], env);
     expect(early.code).toBe(1);

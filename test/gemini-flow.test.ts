@@ -363,7 +363,7 @@ describe("Relay with Gemini through the emulator", () => {
     expect(log(/\/v1beta\/batches\/[a-z0-9]+$/, "GET").map((entry) => entry.status)).toEqual([200, 0, 200]);
   });
 
-  it("a wrong key is refused (400 API_KEY_INVALID) and creates nothing; a missing one names GEMINI_API_KEY", async () => {
+  it("a wrong key is refused (400 API_KEY_INVALID) and creates nothing, and the job carries on once the key is fixed; a missing one names GEMINI_API_KEY", async () => {
     await harness.close();
     harness = await startHarness({ apiKeys: { gemini: "the-right-key" } });
     const attempt = harness
@@ -372,10 +372,18 @@ describe("Relay with Gemini through the emulator", () => {
     await expect(attempt).rejects.toBeInstanceOf(ProviderError);
     await expect(attempt).rejects.toMatchObject({
       httpStatus: 400,
+      code: "key_refused",
       message: expect.stringContaining("API key not valid"),
     });
     expect(harness.emulator.batchCount("gemini")).toBe(0);
-    expect(await harness.client().getJob("gm-401")).toMatchObject({ status: "failed" });
+    // A refused key is put right by the user: the job waits to be created instead of failing.
+    const waiting = await harness.client().getJob("gm-401");
+    expect(waiting?.shards.map((shard) => [shard.state, shard.status])).toEqual([["planned", "pending"]]);
+    const fixed = harness.client({
+      providers: { gemini: { apiKey: "the-right-key", baseURL: harness.emulator.baseURL("gemini") } },
+    });
+    expect((await fixed.recover("gm-401")).providerBatchIds[0]).toBeTruthy();
+    expect(harness.emulator.batchCount("gemini")).toBe(1);
 
     const nokey = harness.client({ providers: {}, env: {} });
     const missing = nokey.submitBatch({ requests: requestsFor(1), jobId: "gm-nokey", provider: "gemini" });

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiError, type BatchJob, GoogleGenAI } from "@google/genai";
+import { ApiError, type BatchJob, FunctionCallingConfigMode, GoogleGenAI, Type } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Emulator, ManualClock } from "../src/emulator/index.js";
 
@@ -250,6 +250,125 @@ describe("the official @google/genai SDK against the Gemini emulator", () => {
       ai.batches.create({ model: "gpt-4o-mini", src: [{ contents: "x" }], config: { displayName: "bad" } }),
     ).rejects.toMatchObject({ status: 404 });
   });
+  it("creates embeddings batches with createEmbeddings, from a file and inline, and serves their vectors", async () => {
+    const embedLine = (key: string, text: string) => ({
+      key,
+      request: { content: { parts: [{ text }] }, output_dimensionality: 8 },
+    });
+    const file = await upload("embed.jsonl", jsonl([embedLine("v1", "first"), embedLine("v2", "second")]));
+    const fromFile = await ai.batches.createEmbeddings({
+      model: "gemini-embedding-001",
+      src: { fileName: file.name ?? "" },
+      config: { displayName: "embed-file" },
+    });
+    expect(fromFile).toMatchObject({ state: "JOB_STATE_PENDING", model: "models/gemini-embedding-001" });
+    const inline = await ai.batches.createEmbeddings({
+      model: "gemini-embedding-001",
+      src: { inlinedRequests: { contents: ["alpha", "beta", "gamma"], config: { outputDimensionality: 4 } } },
+      config: { displayName: "embed-inline" },
+    });
+    clock.advance(DONE_MS);
+
+    const doneFile = await ai.batches.get({ name: fromFile.name ?? "" });
+    expect(doneFile.state).toBe("JOB_STATE_SUCCEEDED");
+    const downloadPath = join(directory, "vectors.jsonl");
+    await ai.files.download({ file: doneFile.dest?.fileName ?? "", downloadPath });
+    const lines = (await readFile(downloadPath, "utf8"))
+      .trim()
+      .split("\n")
+      .map((text) => JSON.parse(text));
+    expect(lines.map((entry) => entry.key).sort()).toEqual(["v1", "v2"]);
+    for (const entry of lines) {
+      expect(entry.response.embedding.values).toHaveLength(8);
+      expect(entry.response.tokenCount).toMatch(/^\d+$/);
+    }
+
+    const doneInline = await ai.batches.get({ name: inline.name ?? "" });
+    const vectors = doneInline.dest?.inlinedEmbedContentResponses ?? [];
+    expect(vectors).toHaveLength(3);
+    for (const vector of vectors) expect(vector.response?.embedding?.values).toHaveLength(4);
+    const raw = (await (
+      await fetch(`${emulator.baseURL("gemini")}/v1beta/${inline.name}`, {
+        headers: { "x-goog-api-key": KEY },
+      })
+    ).json()) as { metadata: Record<string, unknown>; response: Record<string, unknown> };
+    expect(raw.metadata["@type"]).toBe(
+      "type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatch",
+    );
+    expect(raw.response["@type"]).toBe(
+      "type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatchOutput",
+    );
+
+    await expect(
+      ai.batches.createEmbeddings({ model: MODEL, src: { fileName: file.name ?? "" } }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("takes the SDK's own response schemas, function declarations, tool config and image parts", async () => {
+    const created = await ai.batches.create({
+      model: MODEL,
+      src: [
+        {
+          contents: [
+            {
+              role: "user",
+              parts: [
+                { text: "Name the colour." },
+                { inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" } },
+              ],
+            },
+          ],
+          config: {
+            responseMimeType: "application/json",
+            responseSchema: {
+              type: Type.OBJECT,
+              properties: { colour: { type: Type.STRING, enum: ["red", "blue"], format: "enum" } },
+              propertyOrdering: ["colour"],
+              required: ["colour"],
+            },
+          },
+          metadata: { key: "json" },
+        },
+        {
+          contents: "What is the weather in Paris?",
+          config: {
+            tools: [
+              {
+                functionDeclarations: [
+                  {
+                    name: "get_weather",
+                    parameters: {
+                      type: Type.OBJECT,
+                      properties: { city: { type: Type.STRING } },
+                      required: ["city"],
+                    },
+                  },
+                ],
+              },
+            ],
+            toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } },
+          },
+          metadata: { key: "call" },
+        },
+      ],
+      config: { displayName: "kinds" },
+    });
+    clock.advance(DONE_MS);
+    const done = await ai.batches.get({ name: created.name ?? "" });
+    const byKey = new Map(
+      (done.dest?.inlinedResponses ?? []).map((entry) => [entry.metadata?.key, entry.response]),
+    );
+    const json = JSON.parse(byKey.get("json")?.candidates?.[0]?.content?.parts?.[0]?.text ?? "null");
+    expect(["red", "blue"]).toContain(json.colour);
+    expect(byKey.get("json")?.usageMetadata?.promptTokensDetails).toContainEqual({
+      modality: "IMAGE",
+      tokenCount: 258,
+    });
+    const call = byKey.get("call")?.candidates?.[0]?.content?.parts?.[0]?.functionCall;
+    expect(call?.name).toBe("get_weather");
+    expect(typeof call?.args?.city).toBe("string");
+  });
+
   // Last: it moves the clock two days on.
   it("deletes uploaded files after 48 hours: they can no longer be read or batched", async () => {
     const file = await upload("short-lived.jsonl", jsonl([line("z", "late")]));

@@ -270,6 +270,7 @@ describe("the job lifecycle", () => {
     const client = harness.client();
     await client.submitBatch({ requests: exampleRequests(3), jobId: "tidy", provider: "openai" });
     await expect(client.cleanup("tidy")).rejects.toMatchObject({ code: "results_not_stored" });
+    await expect(client.cleanup("no-such-job")).rejects.toMatchObject({ code: "job_not_found" });
     const job = await finished("tidy");
     expect(job.status).toBe("completed");
     const record = await client.getJob("tidy");

@@ -21,10 +21,19 @@ import type { ProviderName } from "../src/types.js";
 import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
 
 /** Where each provider's results are downloaded from, for cutting that download midway. */
-const RESULT_DOWNLOADS: Record<"openai" | "anthropic" | "together", RegExp> = {
+/**
+ * Where each provider serves a finished batch's results (typed by every provider, so none is left out). Gemini's
+ * small shards run inline, their results inside the batch's own answer: a cut of it is tested in gemini-flow
+ * ("reads inlined responses again after a cut answer"); its responses files are read like the others.
+ */
+const RESULT_DOWNLOADS: Record<Exclude<ProviderName, "gemini">, RegExp> = {
   openai: /\/files\/[^/]+\/content$/,
   anthropic: /\/results$/,
   together: /\/files\/[^/]+\/content$/,
+  mistral: /\/files\/[^/]+\/content$/,
+  groq: /\/files\/[^/]+\/content$/,
+  azure: /\/files\/[^/]+\/content$/,
+  xai: /\/results$/,
 };
 
 const idsOf = (results: { id: string }[]) => results.map((result) => result.id);
@@ -79,7 +88,8 @@ describe("a results download cut midway is resumed by identity, never by positio
         method: "GET",
         path: download,
         action: { kind: "cut", afterBytes: 4_000 },
-        times: 1,
+        // Twice: the re-download is cut as well, and the third is served whole.
+        times: 2,
       });
       const results = await client.retrieveBatchResults("cut");
       expect(idsOf(results)).toEqual(idsOf(requests));
@@ -87,8 +97,10 @@ describe("a results download cut midway is resumed by identity, never by positio
       const downloads = harness.emulator.requestLog.filter(
         (entry) => entry.method === "GET" && download.test(entry.path),
       );
-      // The first download was cut (no answer finished), the second was served whole, in another order.
-      expect(downloads.map((entry) => entry.status).slice(-2)).toEqual([0, 200]);
+      // A download was cut (no answer finished), and one after it was served whole, in another order.
+      const statuses = downloads.map((entry) => entry.status);
+      expect(statuses).toContain(0);
+      expect(statuses.slice(statuses.indexOf(0))).toContain(200);
     },
   );
 });

@@ -181,6 +181,42 @@ describe("the workspace", () => {
     expect(harness.emulator.batchCount("openai")).toBe(1);
   });
 
+  it("reports a record whose shards are not shard records as corrupt, and never rewrites it", async () => {
+    const client = harness.client();
+    await client.submitBatch({ requests: exampleRequests(1), jobId: "shaped", provider: "openai" });
+    const path = join(harness.directory, "shaped.json");
+    const record = JSON.parse(await readFile(path, "utf8"));
+    for (const shards of [[null], [{}], [{ ...record.shards[0], status: "done" }], ["x"]]) {
+      const text = JSON.stringify({ ...record, shards }, null, 2);
+      await writeFile(path, text);
+      await expect(client.getJob("shaped")).rejects.toMatchObject({ code: "corrupt_workspace" });
+      await expect(client.monitorBatch("shaped")).rejects.toMatchObject({ code: "corrupt_workspace" });
+      const [listing] = await client.scanJobs();
+      expect(listing?.error?.message).toMatch(/shards\[0\]( is not an object|\.\w+ must be)/);
+      expect(await readFile(path, "utf8")).toBe(text);
+    }
+  });
+
+  it("reads back every result status it stores, invalid_output included", async () => {
+    const client = harness.client();
+    await client.submitBatch({ requests: exampleRequests(3), jobId: "statuses", provider: "openai" });
+    harness.clock.advance(ENOUGH_TIME_MS);
+    const results = await client.retrieveBatchResults("statuses");
+    const path = join(harness.directory, "statuses_results.json");
+    const lines = (await readFile(path, "utf8")).split("\n");
+    const second = JSON.parse(lines[2]?.replace(/,$/, "") ?? "");
+    const invalid = {
+      ...second,
+      status: "invalid_output",
+      error: { code: "invalid_json", message: "not JSON" },
+    };
+    lines[2] = `${JSON.stringify(invalid)},`;
+    await writeFile(path, lines.join("\n"));
+    const read = await client.getResults("statuses");
+    expect(read?.map((result) => result.status)).toEqual(["succeeded", "invalid_output", "succeeded"]);
+    expect(read?.[1]?.text).toBe(results[1]?.text);
+  });
+
   it("reports a truncated results file as corrupt", async () => {
     const client = harness.client();
     await client.submitBatch({ requests: exampleRequests(3), jobId: "cut", provider: "openai" });

@@ -2,7 +2,7 @@ import { RelayClient } from "../client.js";
 import { Emulator } from "../emulator/index.js";
 import { providerEntry } from "../providers/registry.js";
 import type { BatchRequest, ProviderName } from "../types.js";
-import { resultSummary, statusLine } from "./format.js";
+import { resultSummary, statusLine } from "./output/format.js";
 
 /** The README's quick start, run end to end against the built-in emulator: no keys, no network. */
 export async function runDemo(options: {

@@ -1,55 +1,68 @@
-import { RelayError } from "../errors.js";
-import { redactSecrets } from "../util/secrets.js";
-import { forTerminal } from "./terminal.js";
+import { CommanderError } from "commander";
+import { RelayError, WaitTimeoutError } from "../errors.js";
+import { EXIT } from "./exit-codes.js";
+import type { Terminal } from "./output/terminal.js";
 
-/** The `relay` command's exit codes (documented in README.md, "Command line"). */
-export const EXIT_CODES = {
-  ok: 0,
-  /** A Relay error: bad input, a provider refusal, a workspace problem; the message names its code. */
-  relayError: 1,
-  /** `wait` saw the job end in a status other than completed. */
-  notCompleted: 2,
-  /** The command line itself is wrong (unknown command or option, a missing or malformed value). */
-  usage: 64,
-  /** Something Relay did not expect: a bug, reported with its stack trace. */
-  internal: 70,
-} as const;
-
-/** A mistake in the command line. */
+/** Bad use of the command line (exit 64): the message says what to type instead. */
 export class UsageError extends Error {
-  override name = "UsageError";
+  override readonly name = "UsageError";
 }
 
-/** Errors of the operating system (a port in use, a file that cannot be read): ordinary conditions, not bugs. */
+/** Ctrl-C while waiting (exit 130). */
+export class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+}
+
+const SYSTEM_REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOTDIR: "a part of the path is not a directory",
+  EISDIR: "is a directory",
+  ENOENT: "no such file or directory",
+  ENOSPC: "no space left on device",
+  EEXIST: "already exists",
+  EMFILE: "too many open files",
+};
+
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  const candidate = error as NodeJS.ErrnoException | null;
-  return (
-    candidate instanceof Error &&
-    typeof candidate.code === "string" &&
-    /^E[A-Z]+$/.test(candidate.code) &&
-    (typeof candidate.syscall === "string" || typeof candidate.errno === "number")
-  );
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return error instanceof Error && typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
 }
 
-function isUsage(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_"));
-}
-
-export function exitCodeFor(error: unknown): number {
-  if (isUsage(error)) return EXIT_CODES.usage;
-  if (error instanceof RelayError || isSystemError(error)) return EXIT_CODES.relayError;
-  return EXIT_CODES.internal;
-}
-
-/** One line for stderr (several only for an unexpected error, whose stack is kept): redacted and terminal-safe. */
-export function formatError(error: unknown): string {
-  const clean = (text: string) => forTerminal(redactSecrets(text));
-  const message = (error as Error | null)?.message ?? String(error);
-  if (isUsage(error))
-    return `relay: ${clean(message.replace(/\s*\n\s*/g, " "))}\nRun "relay --help" for usage.`;
-  if (error instanceof RelayError) return `relay: ${clean(message)} [${error.code}]`;
-  if (isSystemError(error)) return `relay: ${clean(message)}`;
-  const stack = (error as Error | null)?.stack ?? message;
-  return `relay: unexpected error (please report it): ${redactSecrets(stack)}`;
+/** What went wrong, in one line, and the exit code it maps to. Never a stack trace, except a bug's under RELAY_DEBUG. */
+export function reportError(error: unknown, terminal: Terminal, env: NodeJS.ProcessEnv): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (through the program's outputError).
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof UsageError) {
+    terminal.error(`${error.message}\nRun "relay --help" for usage.`);
+    return EXIT.usage;
+  }
+  if (error instanceof InterruptedError) {
+    terminal.error(error.message);
+    return EXIT.interrupted;
+  }
+  if (error instanceof WaitTimeoutError) {
+    terminal.error(`${error.message} [${error.code}]`);
+    return EXIT.waitTimeout;
+  }
+  if (error instanceof RelayError) {
+    terminal.error(`${error.message} [${error.code}]`);
+    return EXIT.error;
+  }
+  if (isSystemError(error)) {
+    const code = error.code as string;
+    const where = error.path ? ` ${error.path}` : "";
+    const reason = SYSTEM_REASONS[code] ?? error.message;
+    const action = error.syscall ? `${error.syscall}${where}` : where.trim() || "file operation";
+    terminal.error(`cannot ${action}: ${reason} [${code}]`);
+    return EXIT.error;
+  }
+  const detail = env.RELAY_DEBUG
+    ? ((error as Error)?.stack ?? String(error))
+    : String((error as Error)?.message ?? error);
+  terminal.error(`internal error: ${detail}${env.RELAY_DEBUG ? "" : " (RELAY_DEBUG=1 shows where)"}`);
+  return EXIT.internal;
 }

@@ -1,6 +1,7 @@
 import type { FakeCompletion } from "./completion.js";
 import { fakeCompletion } from "./completion.js";
 import type { RequestFate } from "./fates.js";
+import type { ReplyPlan } from "./reply.js";
 
 /** How long each stage of an emulated batch lasts, in milliseconds of the emulator's clock. */
 export interface BatchTiming {
@@ -46,6 +47,8 @@ export interface SimRequest {
   rejection?: RequestRejection;
   /** Request fields the provider echoes in its answer (e.g. the Responses API's `instructions`, `tools`). */
   echo?: Record<string, unknown>;
+  /** What the request asks beyond text (structured output, tools, images, embeddings), as its emulation read it. */
+  reply?: ReplyPlan;
 }
 
 export interface RequestRejection {

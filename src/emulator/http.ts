@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { HttpError, Router as PathRouter, readBody, sendJson, writeChunk } from "../util/http-server.js";
+
+export { HttpError, readBody, sendJson };
 
 export type Handler = (context: RouteContext) => Promise<void> | void;
 
@@ -11,53 +14,8 @@ export interface RouteContext {
   origin: string;
 }
 
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
-/**
- * A minimal router: a `:name` at the start of a segment becomes a param; a colon elsewhere is literal, so that
- * Google-style custom methods (`/batches/:id:cancel`) can be routed.
- */
-export class Router {
-  private readonly routes: Route[] = [];
-
-  add(method: string, path: string, handler: Handler): this {
-    const pattern = new RegExp(`^${path.replace(/\/:(\w+)/g, (_, name) => `/(?<${name}>[^/]+)`)}$`);
-    this.routes.push({ method, pattern, handler });
-    return this;
-  }
-
-  match(
-    method: string,
-    pathname: string,
-  ): { handler: Handler; params: Record<string, string> } | "wrong_method" | null {
-    let pathMatched = false;
-    for (const route of this.routes) {
-      const found = route.pattern.exec(pathname);
-      if (!found) continue;
-      pathMatched = true;
-      if (route.method !== method) continue;
-      const params: Record<string, string> = {};
-      for (const [key, value] of Object.entries(found.groups ?? {})) params[key] = decodeURIComponent(value);
-      return { handler: route.handler, params };
-    }
-    return pathMatched ? "wrong_method" : null;
-  }
-}
-
-export async function readBody(request: IncomingMessage, limitBytes = 1024 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw new HttpError(413, "request_too_large", "Request body too large");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+/** The router of one provider's emulation. */
+export class Router extends PathRouter<Handler> {}
 
 export async function readJson(request: IncomingMessage): Promise<unknown> {
   const body = await readBody(request);
@@ -107,31 +65,6 @@ export function parseMultipart(body: Buffer, contentType: string | undefined): M
   return parts;
 }
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  value: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const body = JSON.stringify(value);
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
-  response.end(body);
-}
-
 /** Streams text lines as a response body, in writes of about 256 KB, respecting backpressure. */
 export async function sendLines(
   response: ServerResponse,
@@ -146,19 +79,7 @@ export async function sendLines(
     const chunk = pending.join("\n");
     pending = [];
     length = 0;
-    if (response.destroyed) return false;
-    if (!response.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          response.off("drain", done);
-          response.off("close", done);
-          resolve();
-        };
-        response.once("drain", done);
-        response.once("close", done);
-      });
-    }
-    return !response.destroyed;
+    return writeChunk(response, chunk);
   };
   for await (const line of lines) {
     pending.push(line);

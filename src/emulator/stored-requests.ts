@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import type { RequestRejection, SimRequest } from "./engine.js";
 import type { RequestFate } from "./fates.js";
+import type { ReplyPlan } from "./reply.js";
 
-const FATES: readonly RequestFate[] = ["succeed", "fail", "error", "expire", "invalid"];
 const WINDOW_BYTES = 256 * 1024;
 
 /**
@@ -13,6 +13,8 @@ const WINDOW_BYTES = 256 * 1024;
  */
 export class StoredRequests {
   private views: SimRequest[] | null = null;
+  /** The fates met so far; a request keeps the index of its own. */
+  private readonly fateNames: RequestFate[] = [];
   private count = 0;
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
@@ -57,14 +59,16 @@ export class StoredRequests {
     if (index === this.offsets.length) this.grow();
     this.offsets[index] = offset;
     this.lengths[index] = bytes;
-    this.fates[index] = FATES.indexOf(request.fate);
+    let fate = this.fateNames.indexOf(request.fate);
+    if (fate === -1) fate = this.fateNames.push(request.fate) - 1;
+    this.fates[index] = fate;
     this.refused[index] = request.rejection ? 1 : 0;
     this.count += 1;
     this.views?.push(new StoredRequest(this, index));
   }
 
   fateOf(index: number): RequestFate {
-    return FATES[this.fates[index] as number] as RequestFate;
+    return this.fateNames[this.fates[index] as number] as RequestFate;
   }
 
   isRefused(index: number): boolean {
@@ -146,5 +150,9 @@ class StoredRequest implements SimRequest {
 
   get echo(): Record<string, unknown> | undefined {
     return this.table.read(this.index).echo;
+  }
+
+  get reply(): ReplyPlan | undefined {
+    return this.table.read(this.index).reply;
   }
 }

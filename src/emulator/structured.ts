@@ -194,6 +194,7 @@ export function defaultDimensions(model: string): number {
   if (/text-embedding-3-large/.test(model)) return 3072;
   if (/text-embedding-3-small|text-embedding-ada-002/.test(model)) return 1536;
   if (/mistral-embed/.test(model)) return 1024;
-  if (/gemini-embedding|text-embedding-004|embedding-001/.test(model)) return 768;
+  if (/gemini-embedding/.test(model)) return 3072;
+  if (/text-embedding-004|embedding-001/.test(model)) return 768;
   return 256;
 }

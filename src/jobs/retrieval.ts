@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { providerEntry } from "../providers/registry.js";
 import type { ProviderAdapter } from "../providers/types.js";
-import type { BatchResult, ResultStatus } from "../types.js";
+import { type BatchResult, RESULT_STATUSES, type ResultStatus } from "../types.js";
 import { breather } from "../util/breathe.js";
 import type { ShardRecord } from "../workspace/job-record.js";
 import type { ResultsWriter } from "../workspace/workspace.js";
@@ -12,7 +12,7 @@ import { type ShardSpill, serialiseResult, spillShardResults, unorderedResults }
 import type { JobStore } from "./store.js";
 import { checkedResults, checkOrderFile, requestOrder } from "./verify.js";
 
-const RESULT_STATUSES = new Set<ResultStatus>(["succeeded", "failed", "cancelled", "expired"]);
+const KNOWN_STATUSES: ReadonlySet<string> = new Set<ResultStatus>(RESULT_STATUSES);
 
 function isRelayResult(value: unknown): value is BatchResult {
   const candidate = value as Partial<BatchResult> | null;
@@ -20,7 +20,7 @@ function isRelayResult(value: unknown): value is BatchResult {
     candidate !== null &&
     typeof candidate === "object" &&
     typeof candidate.id === "string" &&
-    RESULT_STATUSES.has(candidate.status as ResultStatus) &&
+    KNOWN_STATUSES.has(candidate.status as ResultStatus) &&
     "raw" in candidate
   );
 }

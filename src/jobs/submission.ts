@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { rename, rm, rmdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { DEFAULT_ESTIMATED_OUTPUT_TOKENS } from "../cost/estimate.js";
 import { type CostReport, CostTally } from "../cost/tally.js";
 import { TokenCounters } from "../cost/tokenizer.js";
@@ -300,6 +300,8 @@ export class Submission {
       return { nRequests: plan.nRequests, shards: plan.shards };
     } finally {
       await rm(scratch, { recursive: true, force: true });
+      // The staging directory too, when nothing else is being staged: a dry run leaves nothing behind.
+      await rmdir(dirname(scratch)).catch(() => {});
     }
   }
 

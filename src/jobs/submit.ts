@@ -212,7 +212,10 @@ async function createOnce(
       if (await adoptIfCreated(handle, adapter, index)) return "adopted";
     } else if (error instanceof ProviderError && error.httpStatus === 429) {
       await sleep(1000 * 2 ** (attempt - 1));
-    } else if (error instanceof ProviderError && FIXABLE_REFUSALS.has(error.httpStatus ?? 0)) {
+    } else if (
+      error instanceof ProviderError &&
+      (FIXABLE_REFUSALS.has(error.httpStatus ?? 0) || error.code === "key_refused")
+    ) {
       // A 404 may also mean the uploaded file is gone: the next attempt uploads it again.
       shard.state = error.httpStatus === 404 || shard.input_file_id === null ? "planned" : "uploaded";
       if (shard.state === "planned") shard.input_file_id = null;

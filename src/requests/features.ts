@@ -17,6 +17,27 @@ export type RequestFeature =
   | "cacheSystemPrompt"
   | "embeddings";
 
+/** Every feature, in the order the README's table lists them. */
+export const ALL_FEATURES: readonly RequestFeature[] = [
+  "contentParts",
+  "images",
+  "imageUrls",
+  "structuredOutput",
+  "tools",
+  "temperature",
+  "topP",
+  "stopSequences",
+  "seed",
+  "reasoningEffort",
+  "cacheSystemPrompt",
+  "embeddings",
+];
+
+/** Every feature but those a provider lacks: how an entry says what it takes. */
+export function featuresExcept(...lacking: RequestFeature[]): readonly RequestFeature[] {
+  return ALL_FEATURES.filter((feature) => !lacking.includes(feature));
+}
+
 /** The features a request uses. */
 export function featuresOf(request: BatchRequest): Set<RequestFeature> {
   const used = new Set<RequestFeature>();

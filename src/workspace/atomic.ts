@@ -115,3 +115,21 @@ export class AtomicFileWriter {
     await rm(this.temporary, { force: true });
   }
 }
+
+/**
+ * Streams content into a file atomically (see AtomicFileWriter): it appears in place only when `produce` finished
+ * without error.
+ */
+export async function writeStreamAtomic(
+  path: string,
+  produce: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const file = await AtomicFileWriter.open(path);
+  try {
+    await produce(async (chunk) => file.bytes(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+  } catch (error) {
+    await file.discard();
+    throw error;
+  }
+  await file.publish();
+}

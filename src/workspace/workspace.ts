@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, mkdirSync, statSync } from "node:fs";
+import { createReadStream, type FSWatcher, mkdirSync, statSync, watch } from "node:fs";
 import { access, constants, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { createInterface, type Interface } from "node:readline";
 import { CorruptWorkspaceError, RelayError } from "../errors.js";
 import { redactBytes, redactSecrets } from "../util/secrets.js";
 import { AtomicFileWriter, isTemporaryFileOf, writeFileAtomic } from "./atomic.js";
@@ -11,6 +11,43 @@ import { FileLock, type LockOptions } from "./lock.js";
 
 const RESULTS_SUFFIX = "_results.json";
 const INTERNAL_DIR = ".relay";
+/** What identifies one version of a file for a cache: any write or replacement changes it. */
+export interface FileStamp {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+}
+
+export function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
+}
+
+/** A job's files as they are on disk: its record and its results (null when absent). */
+export interface JobFileStamps {
+  record: FileStamp | null;
+  results: FileStamp | null;
+}
+
+/** Which job a workspace file name belongs to, and whether it is its record or its results; null for others. */
+function jobFileOf(name: string): { jobId: string; kind: "record" | "results" } | null {
+  // Temporary files end in ".tmp-…", not ".json".
+  if (!name.endsWith(".json")) return null;
+  const kind = name.endsWith(RESULTS_SUFFIX) ? "results" : "record";
+  const jobId = name.slice(0, -(kind === "results" ? RESULTS_SUFFIX : ".json").length);
+  return isValidJobId(jobId) ? { jobId, kind } : null;
+}
+
+async function stampOf(path: string): Promise<FileStamp | null> {
+  try {
+    const found = await stat(path);
+    return found.isFile() ? { mtimeMs: found.mtimeMs, size: found.size, ino: found.ino } : null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
 /** Spill files a retrieval writes into a job's directory and removes when done. */
 const SPILL_FILE = /^shard-\d+\.arrived\.jsonl$/;
 
@@ -134,6 +171,76 @@ export class Workspace {
       .sort();
   }
 
+  /** The directory's own modification time: it changes whenever a file in it is created, renamed or removed. */
+  async directoryStamp(): Promise<number | null> {
+    try {
+      return (await stat(this.directory)).mtimeMs;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The stamps of every job's record and results file, by job ID (jobs with a results file but no record too). */
+  async jobFileStamps(): Promise<Map<string, JobFileStamps>> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      throw workspaceError(error, `list the jobs in ${this.directory}`);
+    }
+    const files = names.flatMap((name) => {
+      const file = jobFileOf(name);
+      return file ? [{ ...file, path: join(this.directory, name) }] : [];
+    });
+    const stamps = new Map<string, JobFileStamps>();
+    // A bounded number of stats at once: tens of thousands at a time only queue up in libuv's pool.
+    for (let start = 0; start < files.length; start += 64) {
+      const batch = files.slice(start, start + 64);
+      const found = await Promise.all(batch.map((file) => stampOf(file.path)));
+      batch.forEach((file, index) => {
+        const entry = stamps.get(file.jobId) ?? { record: null, results: null };
+        entry[file.kind] = found[index] ?? null;
+        stamps.set(file.jobId, entry);
+      });
+    }
+    return stamps;
+  }
+
+  /** The current stamps of one job's files. */
+  async stampsOf(jobId: string): Promise<JobFileStamps> {
+    const [record, results] = await Promise.all([
+      stampOf(this.recordPath(jobId)),
+      stampOf(this.resultsPath(jobId)),
+    ]);
+    return { record, results };
+  }
+
+  /**
+   * Calls `onChange` with the job whose record or results file was written, replaced or removed, or with null when
+   * the platform could not say which (then anything may have changed); `onLost` once the watch has stopped working.
+   * Null when the directory cannot be watched at all.
+   */
+  watchJobFiles(onChange: (jobId: string | null) => void, onLost: () => void): { close(): void } | null {
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(this.directory, { persistent: false }, (_event, name) => {
+        if (!name) onChange(null);
+        else {
+          const file = jobFileOf(name.toString());
+          if (file) onChange(file.jobId);
+        }
+      });
+    } catch {
+      return null;
+    }
+    watcher.on("error", () => {
+      watcher.close();
+      onLost();
+    });
+    return { close: () => watcher.close() };
+  }
+
   /** The parsed job record, or null if there is none. A record that exists but cannot be parsed is an error. */
   async readRecord(jobId: string): Promise<Record<string, unknown> | null> {
     const path = this.recordPath(jobId);
@@ -195,6 +302,16 @@ export class Workspace {
       throw workspaceError(error, `read ${path}`);
     }
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      yield* this.parseResultLines(path, lines);
+    } finally {
+      // A reader that stops early (a page of results) must not leave the file open.
+      lines.close();
+      input.destroy();
+    }
+  }
+
+  private async *parseResultLines(path: string, lines: Interface): AsyncGenerator<unknown> {
     let lineNumber = 0;
     let sawClose = false;
     for await (const line of lines) {

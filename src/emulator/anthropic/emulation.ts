@@ -11,6 +11,9 @@ import {
   sendJson,
   sendLines,
 } from "../http.js";
+import { OutputOverrides } from "../output-overrides.js";
+import { PromptCache } from "../prompt-cache.js";
+import type { AnswerPlan } from "./answers.js";
 import { anthropicError, newRequestId } from "./errors.js";
 import { type CreateRequest, parseCreateBody } from "./input.js";
 import { batchObject, processingStatus, resultLine } from "./objects.js";
@@ -30,8 +33,13 @@ export class AnthropicEmulation implements ProviderEmulation {
   readonly router = new Router();
   /** The body of the last batch created, as received (tests read it to check what Relay sent). */
   lastCreated: { id: string; requests: CreateRequest[] } | null = null;
+  /** Output markers tests set per custom_id for the next batch that holds it (e.g. bad JSON, then good). */
+  readonly outputs = new OutputOverrides();
   /** Newest last; the list endpoint reverses it. */
   private readonly batches = new Map<string, SimulatedBatch>();
+  /** How each request of each batch is answered, by batch ID and request index. */
+  private readonly plans = new Map<string, AnswerPlan[]>();
+  private readonly promptCache = new PromptCache();
 
   constructor(private readonly context: EmulatorContext) {
     this.router
@@ -140,10 +148,18 @@ export class AnthropicEmulation implements ProviderEmulation {
     } catch {
       throw new HttpError(400, "invalid_request_error", "The request body is not valid JSON.");
     }
-    const { requests, simRequests } = parseCreateBody(body, this.context.fateOf);
+    const version = context.request.headers["anthropic-version"];
+    const { requests, simRequests, plans } = parseCreateBody(body, {
+      fateOf: this.context.fateOf,
+      apiVersion: typeof version === "string" ? version : "2023-06-01",
+      outputs: this.outputs,
+      cache: this.promptCache,
+      now: this.context.clock.now(),
+    });
     const id = makeId("msgbatch_");
     const sim = new SimulatedBatch(id, simRequests, this.context.clock.now(), this.context.timing);
     this.batches.set(id, sim);
+    this.plans.set(id, plans);
     this.lastCreated = { id, requests };
     sendJson(context.response, 200, this.objectOf(sim, context));
   }
@@ -212,6 +228,7 @@ export class AnthropicEmulation implements ProviderEmulation {
       );
     }
     this.batches.delete(sim.id);
+    this.plans.delete(sim.id);
     sendJson(context.response, 200, { id: sim.id, type: "message_batch_deleted" });
   }
 
@@ -227,11 +244,13 @@ export class AnthropicEmulation implements ProviderEmulation {
     }
     const now = this.context.clock.now();
     const suffix = sim.id.slice("msgbatch_".length);
+    const plans = this.plans.get(sim.id) ?? [];
     const lines = function* () {
       for (const index of sim.resultOrder()) {
         const request = sim.requests[index];
         if (!request) continue;
-        const line = resultLine(request, sim.outcome(index, now), `${suffix}${index.toString(36)}`);
+        const seed = `${suffix}${index.toString(36)}`;
+        const line = resultLine(request, sim.outcome(index, now), seed, plans[index]);
         if (line !== null) yield line;
       }
     };

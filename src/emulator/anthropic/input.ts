@@ -1,6 +1,9 @@
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { HttpError } from "../http.js";
+import type { OutputOverrides } from "../output-overrides.js";
+import type { PromptCache } from "../prompt-cache.js";
+import { type AnswerPlan, planAnswer } from "./answers.js";
 import { refusedParams } from "./params.js";
 
 export const MAX_REQUESTS = 100_000;
@@ -64,15 +67,25 @@ function checkParams(
   return params as Json & { model: string; max_tokens: number; messages: Json[] };
 }
 
+export interface CreateOptions {
+  fateOf: (customId: string, bodyText: string) => RequestFate;
+  /** The `anthropic-version` the batch is created with: it decides which params the requests may carry. */
+  apiVersion: string;
+  outputs: OutputOverrides;
+  cache: PromptCache;
+  now: number;
+}
+
 /**
  * Validates a create-batch body as the API does at creation (the whole batch is refused with a 400) and turns
- * each request into the engine's request, its fate chosen from its custom_id or a marker in its params.
- * The fate "invalid" makes a request that fails once the batch runs, as Anthropic reports bad params per request.
+ * each request into the engine's request, its fate chosen from its custom_id or a marker in its params, and the
+ * plan of its answer. The fate "invalid" makes a request that fails once the batch runs, as Anthropic reports bad
+ * params per request.
  */
 export function parseCreateBody(
   body: unknown,
-  fateOf: (customId: string, bodyText: string) => RequestFate,
-): { requests: CreateRequest[]; simRequests: SimRequest[] } {
+  options: CreateOptions,
+): { requests: CreateRequest[]; simRequests: SimRequest[]; plans: AnswerPlan[] } {
   if (!isObject(body) || !Array.isArray(body.requests)) throw invalid("requests: Field required");
   if (body.requests.length === 0) throw invalid("requests: List should have at least 1 item");
   if (body.requests.length > MAX_REQUESTS) {
@@ -81,6 +94,7 @@ export function parseCreateBody(
   const seen = new Set<string>();
   const requests: CreateRequest[] = [];
   const simRequests: SimRequest[] = [];
+  const plans: AnswerPlan[] = [];
   body.requests.forEach((entry: unknown, index: number) => {
     const where = `requests.${index}`;
     if (!isObject(entry)) throw invalid(`${where}: Input should be an object`);
@@ -96,8 +110,11 @@ export function parseCreateBody(
     }
     seen.add(customId);
     const params = checkParams(entry.params, `${where}.params`);
-    const fate = fateOf(customId, JSON.stringify(params));
-    const rejection = refusedParams(params);
+    const bodyText = JSON.stringify(params);
+    const fate = options.fateOf(customId, bodyText);
+    const rejection = refusedParams(params, options.apiVersion);
+    const markers = options.outputs.take(customId, bodyText);
+    plans.push(planAnswer(params, { seed: `${customId}\n${bodyText}`, markers, ...options }));
     requests.push({ custom_id: customId, params });
     simRequests.push({
       customId,
@@ -108,5 +125,5 @@ export function parseCreateBody(
       ...(rejection ? { rejection } : {}),
     });
   });
-  return { requests, simRequests };
+  return { requests, simRequests, plans };
 }

@@ -1,4 +1,4 @@
-import type { FakeCompletion } from "../completion.js";
+import { estimateTokens, type FakeCompletion } from "../completion.js";
 import {
   type Phase,
   type RequestOutcome,
@@ -6,6 +6,8 @@ import {
   type SimulatedBatch,
   TERMINAL_PHASES,
 } from "../engine.js";
+import { hashText, structuredAnswer, valueForSchema } from "../structured.js";
+import type { AnswerPlan } from "./answers.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -47,20 +49,86 @@ export function batchObject(sim: SimulatedBatch, now: number, resultsUrl: string
   };
 }
 
-function message(request: SimRequest, completion: FakeCompletion, seed: string) {
+/** The answer's content blocks and token counts, from the request's plan (plain text without one). */
+function answerOf(request: SimRequest, completion: FakeCompletion, plan: AnswerPlan | undefined) {
+  const content: Record<string, unknown>[] = [];
+  let outputTokens = 0;
+  let stopReason = "end_turn";
+  let stopSequence: string | null = null;
+  if (plan && plan.thinkingBudget > 0) {
+    const thinking = `Emulated reasoning about: ${request.promptText.slice(0, 80)}`;
+    const tokens = Math.min(plan.thinkingBudget, estimateTokens(thinking));
+    content.push({ type: "thinking", thinking, signature: `sig_${hashText(plan.seed).toString(16)}` });
+    outputTokens += tokens;
+  }
+  const thinkingTokens = outputTokens;
+  const room = (request.maxTokens ?? Number.POSITIVE_INFINITY) - thinkingTokens;
+  if (plan?.kind === "tool" && plan.tool) {
+    const input = valueForSchema(plan.tool.schema, hashText(plan.seed));
+    if (plan.markers.has("offschema") && input && typeof input === "object") {
+      const required = (plan.tool.schema as { required?: unknown })?.required;
+      const missing = Array.isArray(required) ? required[0] : Object.keys(input)[0];
+      if (typeof missing === "string") delete (input as Record<string, unknown>)[missing];
+    }
+    content.push({
+      type: "tool_use",
+      id: `toolu_${hashText(`${plan.seed}/tool`).toString(36)}`,
+      name: plan.tool.name,
+      input,
+      caller: { type: "direct" },
+    });
+    outputTokens += estimateTokens(JSON.stringify(input));
+    stopReason = "tool_use";
+  } else {
+    let text =
+      plan?.kind === "json" ? structuredAnswer(plan.schema, plan.seed, plan.markers) : completion.text;
+    for (const stop of plan?.stopSequences ?? []) {
+      const at = text.indexOf(stop);
+      if (at !== -1) {
+        text = text.slice(0, at);
+        stopReason = "stop_sequence";
+        stopSequence = stop;
+      }
+    }
+    let tokens = estimateTokens(text);
+    const cut = tokens > room;
+    if (cut) {
+      text = text.slice(0, Math.max(0, room) * 4);
+      tokens = Math.max(0, room);
+    }
+    if (cut || (plan?.kind !== "json" && completion.truncated)) {
+      stopReason = "max_tokens";
+      stopSequence = null;
+    }
+    content.push({ type: "text", text });
+    outputTokens += tokens;
+  }
+  return { content, outputTokens, thinkingTokens, stopReason, stopSequence };
+}
+
+function message(
+  request: SimRequest,
+  completion: FakeCompletion,
+  seed: string,
+  plan: AnswerPlan | undefined,
+) {
+  const answer = answerOf(request, completion, plan);
   return {
     id: `msg_${seed}`,
     type: "message",
     role: "assistant",
     model: request.model,
-    content: [{ type: "text", text: completion.text }],
-    stop_reason: completion.truncated ? "max_tokens" : "end_turn",
-    stop_sequence: null,
+    content: answer.content,
+    stop_reason: answer.stopReason,
+    stop_sequence: answer.stopSequence,
     usage: {
-      input_tokens: completion.inputTokens,
-      output_tokens: completion.outputTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
+      input_tokens: completion.inputTokens + (plan?.extraInputTokens ?? 0),
+      output_tokens: answer.outputTokens,
+      cache_creation_input_tokens: plan?.cacheWriteTokens ?? 0,
+      cache_read_input_tokens: plan?.cacheReadTokens ?? 0,
+      ...(answer.thinkingTokens > 0
+        ? { output_tokens_details: { thinking_tokens: answer.thinkingTokens } }
+        : {}),
     },
   };
 }
@@ -73,11 +141,16 @@ function errored(type: string, message: string, seed: string) {
  * One line of the results file, or null for a request still processing. `seed` makes the IDs in the line, so
  * that reading the results twice gives the same bytes.
  */
-export function resultLine(request: SimRequest, outcome: RequestOutcome, seed: string): string | null {
+export function resultLine(
+  request: SimRequest,
+  outcome: RequestOutcome,
+  seed: string,
+  plan?: AnswerPlan,
+): string | null {
   let result: unknown;
   switch (outcome.kind) {
     case "succeeded":
-      result = { type: "succeeded", message: message(request, outcome.completion, seed) };
+      result = { type: "succeeded", message: message(request, outcome.completion, seed, plan) };
       break;
     case "failed":
       result = errored(

@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { SimRequest } from "../engine.js";
 import type { StoredFile } from "../files.js";
 import { HttpError, type MultipartPart, type RouteContext } from "../http.js";
+import { OPENAI_CHAT_SHAPE } from "../openai-compatible/chat-shape.js";
 import { uploadExpiry } from "../openai-compatible/checks.js";
 import {
   EXPIRING_BATCH_FIELDS,
@@ -14,6 +15,7 @@ import {
 } from "../openai-compatible/emulation.js";
 import { bearerKey } from "../openai-compatible/errors.js";
 import type { ParsedInput } from "../openai-compatible/input.js";
+import { OPENAI_RESPONSES_SHAPE } from "../openai-compatible/responses-shape.js";
 import { azureErrorBody, INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE, RESOURCE_NOT_FOUND } from "./errors.js";
 import { type AzureApiKind, azureBatchObject } from "./objects.js";
 import { azureResultLine } from "./results.js";
@@ -51,6 +53,8 @@ export class AzureEmulation extends OpenAICompatibleEmulation {
         invalid_method: "invalid_request",
       },
       urlMatches: (url, endpoint) => canonical(url) === canonical(endpoint),
+      // Azure serves OpenAI's request bodies; embeddings are not a batch endpoint there.
+      shapes: { chat: OPENAI_CHAT_SHAPE, responses: OPENAI_RESPONSES_SHAPE },
     },
   };
   /** "We don't expire the jobs that take longer": only requests fated to expire make a batch expire. */

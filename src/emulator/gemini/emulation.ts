@@ -3,12 +3,21 @@ import type { IncomingMessage } from "node:http";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
 import { SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
 import { HttpError, type RouteContext, Router, readBody, sendJson } from "../http.js";
+import { OutputOverrides } from "../output-overrides.js";
+import { PromptCache } from "../prompt-cache.js";
+import {
+  EMBEDDING_MODELS,
+  type EmbedRequest,
+  embedResponse,
+  parseEmbeddingsFile,
+  parseInlineEmbeddings,
+} from "./embeddings.js";
 import { googleError, invalid, notFound } from "./errors.js";
 import { GeminiFiles } from "./files.js";
 import { type BatchInput, fieldsOf, parseInlineRequests, parseInputFile, RequestProblem } from "./input.js";
-import { type GeminiBatch, operationObject, stateOf } from "./objects.js";
+import { type BatchKind, type GeminiBatch, operationObject, stateOf } from "./objects.js";
 import { pageOf } from "./pages.js";
-import { inlinedResponse, outputOf, responsesFileLine } from "./results.js";
+import { generateContentResponse, inlinedResponse, outputOf, responsesFileLine } from "./results.js";
 
 /** "Request payload size exceeds the limit: 20971520 bytes." */
 const MAX_REQUEST_BYTES = 20 * 1024 * 1024;
@@ -35,6 +44,11 @@ const CREATE_FIELDS = ["batch"] as const;
 const INPUT_CONFIG_FIELDS = ["fileName", "requests"] as const;
 /** Model families that run in batch mode; anything else is not found, as the API says for unknown models. */
 const BATCH_MODELS = /^(gemini|gemma)-[a-z0-9.-]+$/i;
+/** What each kind of batch is created by, named in the API's messages. */
+const METHODS: Record<BatchKind, { method: string; request: string }> = {
+  generate: { method: "batchGenerateContent", request: "BatchGenerateContentRequest" },
+  embed: { method: "asyncBatchEmbedContent", request: "AsyncBatchEmbedContentRequest" },
+};
 
 const batchId = () => {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -63,12 +77,16 @@ export class GeminiEmulation implements ProviderEmulation {
   maxConcurrentBatches = MAX_CONCURRENT_BATCHES;
   /** The body of the last create call, as received (tests read it to check what Relay sent). */
   lastCreateBody: unknown = null;
+  /** Output markers tests set per key for the next batch that holds it (e.g. bad JSON, then good). */
+  readonly outputs = new OutputOverrides();
+  private readonly promptCache = new PromptCache();
 
   constructor(private readonly context: EmulatorContext) {
     this.files = new GeminiFiles(context.clock, `/${this.name}`);
     const files = this.files;
     this.router
-      .add("POST", "/v1beta/models/:model:batchGenerateContent", (c) => this.create(c))
+      .add("POST", "/v1beta/models/:model:batchGenerateContent", (c) => this.create(c, "generate"))
+      .add("POST", "/v1beta/models/:model:asyncBatchEmbedContent", (c) => this.create(c, "embed"))
       .add("GET", "/v1beta/batches", (c) => this.list(c))
       .add("POST", "/v1beta/batches/:id:cancel", (c) => this.cancel(c))
       .add("GET", "/v1beta/batches/:id", (c) =>
@@ -132,12 +150,13 @@ export class GeminiEmulation implements ProviderEmulation {
     return [...this.batches.values()].filter((batch) => !TERMINAL_PHASES.has(batch.sim.phase(now))).length;
   }
 
-  private async create({ request, response, params }: RouteContext): Promise<void> {
+  private async create({ request, response, params }: RouteContext, kind: BatchKind): Promise<void> {
     const modelId = params.model?.replace(/^models\//, "") ?? "";
-    if (!BATCH_MODELS.test(modelId)) {
+    const embeds = EMBEDDING_MODELS.test(modelId);
+    if (kind === "embed" ? !embeds : !BATCH_MODELS.test(modelId) || embeds) {
       await drain(request);
       throw notFound(
-        `models/${modelId} is not found for API version v1beta, or is not supported for batchGenerateContent. ` +
+        `models/${modelId} is not found for API version v1beta, or is not supported for ${METHODS[kind].method}. ` +
           "Call ListModels to see the list of available models and their supported methods.",
       );
     }
@@ -157,11 +176,11 @@ export class GeminiEmulation implements ProviderEmulation {
       throw invalid("Invalid JSON payload received.");
     }
     this.lastCreateBody = body;
-    let input: BatchInput;
+    let input: { input: BatchInput; embeds: EmbedRequest[] };
     let fields: Record<string, unknown>;
     try {
       fields = fieldsOf(fieldsOf(body, CREATE_FIELDS, "").batch, BATCH_FIELDS, "batch");
-      input = this.inputOf(fields, model);
+      input = this.inputOf(fields, model, kind);
     } catch (error) {
       if (error instanceof RequestProblem) throw invalid(error.message);
       throw error;
@@ -179,33 +198,39 @@ export class GeminiEmulation implements ProviderEmulation {
     const batch: GeminiBatch = {
       sim: new SimulatedBatch(
         name,
-        input.requests,
+        input.input.requests,
         this.context.clock.now(),
         this.context.timing,
-        input.validationError,
+        input.input.validationError,
         { expiresAfterMs: EXPIRES_AFTER_MS },
       ),
+      kind,
       name,
       model,
       displayName: fields.displayName as string,
       priority: Number(fields.priority ?? 0),
       inputFile,
-      metadata: input.metadata,
-      lineErrors: input.lineErrors,
+      metadata: input.input.metadata,
+      lineErrors: input.input.lineErrors,
+      answers: input.input.answers,
+      embeds: input.embeds,
     };
     this.batches.set(name, batch);
     sendJson(response, 200, this.view(batch, true));
   }
 
   /** The batch's fields and requests, checked as the API does (RequestProblem for a refusal). */
-  private inputOf(fields: Record<string, unknown>, model: string): BatchInput {
+  private inputOf(
+    fields: Record<string, unknown>,
+    model: string,
+    kind: BatchKind,
+  ): { input: BatchInput; embeds: EmbedRequest[] } {
+    const { request } = METHODS[kind];
     if (typeof fields.displayName !== "string" || fields.displayName === "") {
-      throw new RequestProblem("* BatchGenerateContentRequest.batch.display_name: display_name is required.");
+      throw new RequestProblem(`* ${request}.batch.display_name: display_name is required.`);
     }
     if (fields.model !== undefined && fields.model !== model) {
-      throw new RequestProblem(
-        `* BatchGenerateContentRequest.batch.model: ${String(fields.model)} is not ${model}.`,
-      );
+      throw new RequestProblem(`* ${request}.batch.model: ${String(fields.model)} is not ${model}.`);
     }
     const priority = fields.priority;
     if (priority !== undefined && !/^-?\d+$/.test(String(priority))) {
@@ -215,17 +240,30 @@ export class GeminiEmulation implements ProviderEmulation {
     fields.inputConfig = config;
     if ((config.fileName === undefined) === (config.requests === undefined)) {
       throw new RequestProblem(
-        "* BatchGenerateContentRequest.batch.input_config: give exactly one of file_name and requests.",
+        `* ${request}.batch.input_config: give exactly one of file_name and requests.`,
       );
     }
-    const options = { model, fateOf: this.context.fateOf };
-    if (config.requests !== undefined) return parseInlineRequests(config.requests, options);
-    const file = this.files.find(String(config.fileName));
-    if (!file)
+    const options = {
+      model,
+      fateOf: this.context.fateOf,
+      outputs: this.outputs,
+      cache: this.promptCache,
+      now: this.context.clock.now(),
+    };
+    const file = config.fileName === undefined ? undefined : this.files.find(String(config.fileName));
+    if (config.fileName !== undefined && !file)
       throw new RequestProblem(
-        `* BatchGenerateContentRequest.batch.input_config.file_name: ${String(config.fileName)} not found.`,
+        `* ${request}.batch.input_config.file_name: ${String(config.fileName)} not found.`,
       );
-    return parseInputFile(this.files.contentOf(file), options);
+    if (kind === "embed") {
+      return file
+        ? parseEmbeddingsFile(this.files.contentOf(file), options)
+        : parseInlineEmbeddings(config.requests, options);
+    }
+    const input = file
+      ? parseInputFile(this.files.contentOf(file), options)
+      : parseInlineRequests(config.requests, options);
+    return { input, embeds: [] };
   }
 
   private list({ response, url }: RouteContext): void {
@@ -277,21 +315,23 @@ export class GeminiEmulation implements ProviderEmulation {
     if (hasOutput && batch.inputFile) {
       output = { responsesFile: this.responsesFile(batch, since) };
     } else if (hasOutput) {
-      output = {
-        inlinedResponses: withInlined
-          ? {
-              inlinedResponses: [...this.outputs(batch, since)].map(([index, out]) =>
-                inlinedResponse(batch.metadata[index], out),
-              ),
-            }
-          : {},
-      };
+      const responses = withInlined
+        ? {
+            inlinedResponses: [...this.finishedOutputs(batch, since)].map(([index, out]) =>
+              inlinedResponse(batch.metadata[index], out),
+            ),
+          }
+        : {};
+      output =
+        batch.kind === "embed"
+          ? { inlinedEmbedContentResponses: responses }
+          : { inlinedResponses: responses };
     }
     return operationObject(batch, now, output);
   }
 
   /** The finished requests' outputs as of `at`, in the order the results list them (not request order). */
-  private *outputs(
+  private *finishedOutputs(
     batch: GeminiBatch,
     at: number,
   ): Generator<[number, { response: unknown } | { error: unknown }]> {
@@ -300,12 +340,18 @@ export class GeminiEmulation implements ProviderEmulation {
     for (const index of sim.resultOrder()) {
       const request = sim.requests[index];
       if (!request) continue;
-      const output = outputOf(
-        request,
-        sim.outcome(index, at),
-        `${seed}${index.toString(36)}`,
-        batch.lineErrors.get(index),
-      );
+      const embed = batch.embeds[index];
+      const respond =
+        batch.kind === "embed" && embed
+          ? () => embedResponse(embed)
+          : (completion: Parameters<typeof generateContentResponse>[1]) =>
+              generateContentResponse(
+                request,
+                completion,
+                `${seed}${index.toString(36)}`,
+                batch.answers[index],
+              );
+      const output = outputOf(sim.outcome(index, at), batch.lineErrors.get(index), respond);
       if (output) yield [index, output];
     }
   }
@@ -314,7 +360,7 @@ export class GeminiEmulation implements ProviderEmulation {
     if (!batch.responsesFile) {
       const name = `files/batch-${batch.name.slice("batches/".length)}`;
       const requests = batch.sim.requests;
-      const outputs = () => this.outputs(batch, settledAt);
+      const outputs = () => this.finishedOutputs(batch, settledAt);
       const lines = function* () {
         for (const [index, output] of outputs()) {
           const request = requests[index];

@@ -1,43 +1,16 @@
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
+import type { OutputOverrides } from "../output-overrides.js";
+import type { PromptCache } from "../prompt-cache.js";
+import type { OutputMarker } from "../structured.js";
+import { type AnswerPlan, answerShape, declaredFunctions } from "./answers.js";
 import { unknownField } from "./errors.js";
+import { fieldsOf, isObject, RequestProblem, snake } from "./fields.js";
+import { checkOutputSettings, checkPartData, checkToolConfig, checkTools } from "./request-checks.js";
+
+export { fieldsOf, RequestProblem } from "./fields.js";
 
 type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
-
-/** A request the API would refuse, with the API's message. */
-export class RequestProblem extends Error {}
-
-const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-
-/**
- * The fields of a message by their camelCase names, as proto JSON parsing reads them: either spelling is
- * accepted, anything else is refused.
- */
-const namesByList = new WeakMap<readonly string[], Map<string, string>>();
-
-function namesOf(known: readonly string[]): Map<string, string> {
-  let names = namesByList.get(known);
-  if (!names) {
-    names = new Map(known.flatMap((name) => [[name, name] as const, [snake(name), name] as const]));
-    namesByList.set(known, names);
-  }
-  return names;
-}
-
-export function fieldsOf(value: unknown, known: readonly string[], where: string): Json {
-  if (!isObject(value)) throw new RequestProblem(`Invalid value at '${where}': expected an object.`);
-  const byName = namesOf(known);
-  const fields: Json = {};
-  for (const [name, field] of Object.entries(value)) {
-    const canonical = byName.get(name);
-    if (!canonical) throw new RequestProblem(unknownField(name, where));
-    fields[canonical] = field;
-  }
-  return fields;
-}
 
 const REQUEST_FIELDS = [
   "model",
@@ -92,7 +65,13 @@ const GENERATION_FIELDS = [
   "mediaResolution",
 ] as const;
 
-function checkContent(value: unknown, where: string, roles: readonly string[]): Json {
+/** Checks a Content; returns how many images its parts carry. */
+function checkContent(
+  value: unknown,
+  where: string,
+  roles: readonly string[],
+): { content: Json; images: number } {
+  let images = 0;
   const content = fieldsOf(value, CONTENT_FIELDS, where);
   if (content.role !== undefined && !roles.includes(String(content.role))) {
     throw new RequestProblem(`Please use a valid role: ${roles.join(", ")}.`);
@@ -113,8 +92,11 @@ function checkContent(value: unknown, where: string, roles: readonly string[]): 
         `Invalid value at '${where}.parts[${index}].text' (TYPE_STRING), ${JSON.stringify(fields.text)}`,
       );
     }
+    checkPartData(fields, `${where}.parts[${index}]`);
+    const blob = (fields.inlineData ?? fields.fileData) as Json | undefined;
+    if (String(blob?.mimeType ?? blob?.mime_type ?? "").startsWith("image/")) images += 1;
   });
-  return content;
+  return { content, images };
 }
 
 function checkNumber(
@@ -140,13 +122,19 @@ export interface CheckedRequest {
   /** The text the fake model answers: the last user turn. */
   promptText: string;
   maxTokens: number | undefined;
+  /** How it is answered (JSON, a function call or text). */
+  answer: AnswerPlan;
 }
 
-/** Checks a GenerateContentRequest as the API parses it; throws RequestProblem with the API's wording. */
+/**
+ * Checks a GenerateContentRequest as the API parses it; throws RequestProblem with the API's wording. `seed` and
+ * `markers` shape the answer (schema-shaped values, bad output on purpose).
+ */
 export function checkGenerateContentRequest(
   value: unknown,
   where: string,
   batchModel: string,
+  answer: { seed: string; markers: ReadonlySet<OutputMarker> } = { seed: "", markers: new Set() },
 ): CheckedRequest {
   const request = fieldsOf(value, REQUEST_FIELDS, where);
   if (
@@ -161,13 +149,24 @@ export function checkGenerateContentRequest(
   if (!Array.isArray(request.contents) || request.contents.length === 0) {
     throw new RequestProblem("* GenerateContentRequest.contents: contents is not specified");
   }
-  const contents = request.contents.map((content, index) =>
+  const checked = request.contents.map((content, index) =>
     checkContent(content, `${where}.contents[${index}]`, ["user", "model"]),
   );
+  const contents = checked.map((entry) => entry.content);
+  let systemText = "";
   if (request.systemInstruction !== undefined) {
-    checkContent(request.systemInstruction, `${where}.system_instruction`, ["user", "system", "model"]);
+    const { content } = checkContent(request.systemInstruction, `${where}.system_instruction`, [
+      "user",
+      "system",
+      "model",
+    ]);
+    systemText = textOfParts(content.parts as Json[]);
   }
+  const functions = checkTools(request.tools, where);
+  const calling = checkToolConfig(request.toolConfig, where, functions);
   let maxTokens: number | undefined;
+  let output: ReturnType<typeof checkOutputSettings> = { schema: undefined, thinking: undefined };
+  let stopSequences: unknown;
   if (request.generationConfig !== undefined) {
     const at = `${where}.generation_config`;
     const config = fieldsOf(request.generationConfig, GENERATION_FIELDS, at);
@@ -182,20 +181,33 @@ export function checkGenerateContentRequest(
       throw new RequestProblem(`* GenerateContentRequest.${at}.stop_sequences: at most 5 stop sequences.`);
     }
     maxTokens = config.maxOutputTokens === undefined ? undefined : Number(config.maxOutputTokens);
+    output = checkOutputSettings(config, at, batchModel, functions.size > 0);
+    stopSequences = config.stopSequences;
   }
-  for (const list of ["tools", "safetySettings"] as const) {
-    if (request[list] !== undefined && !Array.isArray(request[list])) {
-      throw new RequestProblem(`Invalid value at '${where}.${snake(list)}': expected a list.`);
-    }
+  if (request.safetySettings !== undefined && !Array.isArray(request.safetySettings)) {
+    throw new RequestProblem(`Invalid value at '${where}.${snake("safetySettings")}': expected a list.`);
   }
-  return { promptText: lastUserText(contents), maxTokens };
+  const shape = answerShape({
+    functions: declaredFunctions(request.tools),
+    calling,
+    schema: output.schema,
+    thinking: output.thinking,
+    stopSequences,
+    images: checked.reduce((sum, entry) => sum + entry.images, 0),
+    systemText,
+    markers: answer.markers,
+  });
+  return { promptText: lastUserText(contents), maxTokens, answer: { ...shape, ...answer, cachedTokens: 0 } };
 }
+
+const textOfParts = (parts: Json[]) =>
+  parts.map((part) => (typeof part.text === "string" ? part.text : "")).join("");
 
 function lastUserText(contents: Json[]): string {
   for (let index = contents.length - 1; index >= 0; index -= 1) {
     const content = contents[index] as Json;
     if (content.role !== undefined && content.role !== "user") continue;
-    return (content.parts as Json[]).map((part) => (typeof part.text === "string" ? part.text : "")).join("");
+    return textOfParts(content.parts as Json[]);
   }
   return "";
 }
@@ -209,14 +221,39 @@ export interface BatchInput {
   lineErrors: Map<number, string>;
   /** Set when the input fails the whole batch at validation. */
   validationError: { code: string; message: string } | null;
+  /** How each request is answered (none for a request refused by its line). */
+  answers: (AnswerPlan | undefined)[];
 }
 
-interface Options {
+export interface Options {
   model: string;
   fateOf: (customId: string, bodyText: string) => RequestFate;
+  outputs: OutputOverrides;
+  /** Gemini's implicit cache of repeated prompt prefixes (here: system instructions), and the time now. */
+  cache: PromptCache;
+  now: number;
 }
 
-function simRequest(key: string, checked: CheckedRequest, model: string, fate: RequestFate): SimRequest {
+/** How long an implicitly cached prefix lives (Gemini does not document it; UNVERIFIED). */
+const IMPLICIT_CACHE_MS = 5 * 60_000;
+
+/** The request's answer with what it reads from the implicit cache. */
+function withCache(answer: AnswerPlan, options: Options): AnswerPlan {
+  if (answer.systemText === "") return answer;
+  const { read } = options.cache.use(
+    options.model,
+    { text: answer.systemText, ttlMs: IMPLICIT_CACHE_MS },
+    options.now,
+  );
+  return { ...answer, cachedTokens: read };
+}
+
+function simRequest(
+  key: string,
+  checked: Pick<CheckedRequest, "promptText" | "maxTokens">,
+  model: string,
+  fate: RequestFate,
+): SimRequest {
   return {
     customId: key,
     model: model.replace(/^models\//, ""),
@@ -236,7 +273,7 @@ export function parseInlineRequests(value: unknown, options: Options): BatchInpu
   if (!Array.isArray(wrapper.requests) || wrapper.requests.length === 0) {
     throw new RequestProblem(`* BatchGenerateContentRequest.${where}.requests: must not be empty.`);
   }
-  const input: BatchInput = { requests: [], metadata: [], lineErrors: new Map(), validationError: null };
+  const input = emptyInput();
   wrapper.requests.forEach((entry, index) => {
     const at = `${where}.requests[${index}]`;
     const item = fieldsOf(entry, INLINED_REQUEST_FIELDS, at);
@@ -245,10 +282,15 @@ export function parseInlineRequests(value: unknown, options: Options): BatchInpu
         `Invalid value at '${at}.metadata' (type.googleapis.com/google.protobuf.Struct)`,
       );
     }
-    const checked = checkGenerateContentRequest(item.request, `${at}.request`, options.model);
     const metadata = item.metadata as Json | undefined;
     const key = typeof metadata?.key === "string" ? metadata.key : `#${index}`;
-    const fate = options.fateOf(key, JSON.stringify(item.request));
+    const bodyText = JSON.stringify(item.request);
+    const markers = options.outputs.take(key, bodyText);
+    const checked = checkGenerateContentRequest(item.request, `${at}.request`, options.model, {
+      seed: `${key}\n${bodyText}`,
+      markers,
+    });
+    const fate = options.fateOf(key, bodyText);
     if (fate === "invalid" && !input.validationError) {
       input.validationError = {
         code: "INVALID_ARGUMENT",
@@ -257,8 +299,13 @@ export function parseInlineRequests(value: unknown, options: Options): BatchInpu
     }
     input.requests.push(simRequest(key, checked, options.model, fate === "invalid" ? "fail" : fate));
     input.metadata.push(metadata);
+    input.answers.push(withCache(checked.answer, options));
   });
   return input;
+}
+
+export function emptyInput(): BatchInput {
+  return { requests: [], metadata: [], lineErrors: new Map(), validationError: null, answers: [] };
 }
 
 /**
@@ -266,7 +313,7 @@ export function parseInlineRequests(value: unknown, options: Options): BatchInpu
  * JSON or has no key fails the whole batch; a request the API would refuse gets an error line of its own.
  */
 export function parseInputFile(text: string, options: Options): BatchInput {
-  const input: BatchInput = { requests: [], metadata: [], lineErrors: new Map(), validationError: null };
+  const input = emptyInput();
   const fail = (message: string) => {
     input.validationError ??= { code: "INVALID_ARGUMENT", message };
   };
@@ -285,10 +332,13 @@ export function parseInputFile(text: string, options: Options): BatchInput {
     }
     const fate = options.fateOf(line.key, raw);
     if (fate === "invalid") fail(`Line ${index + 1} (${line.key}) was marked invalid.`);
-    let checked: CheckedRequest = { promptText: "", maxTokens: undefined };
+    let checked: CheckedRequest | undefined;
     let refused = false;
     try {
-      checked = checkGenerateContentRequest(line.request, "request", options.model);
+      checked = checkGenerateContentRequest(line.request, "request", options.model, {
+        seed: `${line.key}\n${raw}`,
+        markers: options.outputs.take(line.key, raw),
+      });
       const extra = Object.keys(line).find((name) => name !== "key" && name !== "request");
       if (extra) throw new RequestProblem(unknownField(extra, "line"));
     } catch (error) {
@@ -297,8 +347,11 @@ export function parseInputFile(text: string, options: Options): BatchInput {
       refused = true;
     }
     const runs = refused || fate === "invalid" ? "fail" : fate;
-    input.requests.push(simRequest(line.key, checked, options.model, runs));
+    input.requests.push(
+      simRequest(line.key, checked ?? { promptText: "", maxTokens: undefined }, options.model, runs),
+    );
     input.metadata.push(undefined);
+    input.answers.push(checked && withCache(checked.answer, options));
   });
   if (!input.validationError && input.requests.length === 0) fail("The input file holds no requests.");
   return input;

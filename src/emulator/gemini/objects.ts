@@ -1,5 +1,7 @@
 import type { Phase, SimulatedBatch } from "../engine.js";
 import type { StoredFile } from "../files.js";
+import type { AnswerPlan } from "./answers.js";
+import type { EmbedRequest } from "./embeddings.js";
 import { RPC } from "./errors.js";
 
 export type BatchState =
@@ -38,8 +40,12 @@ export interface GeminiFile extends StoredFile {
   sha256: string;
 }
 
+/** A batch of generateContent requests, or of texts to embed (asyncBatchEmbedContent). */
+export type BatchKind = "generate" | "embed";
+
 export interface GeminiBatch {
   sim: SimulatedBatch;
+  kind: BatchKind;
   /** `batches/<id>`. */
   name: string;
   /** `models/<model>`. */
@@ -52,6 +58,10 @@ export interface GeminiBatch {
   metadata: (Record<string, unknown> | undefined)[];
   /** Requests the API refused one by one: their message. */
   lineErrors: Map<number, string>;
+  /** How each generate request is answered. */
+  answers: (AnswerPlan | undefined)[];
+  /** What each embed request embeds, and at what length. */
+  embeds: EmbedRequest[];
   /** The responses file, made when the batch is first seen ended. */
   responsesFile?: string;
 }
@@ -94,9 +104,15 @@ function operationError(batch: GeminiBatch, state: BatchState) {
   return undefined;
 }
 
-export const BATCH_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch";
-export const OUTPUT_TYPE =
-  "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput";
+const TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1beta.";
+/** The `@type` of each kind of batch, and of its output. */
+const TYPES: Record<BatchKind, { batch: string; output: string }> = {
+  generate: {
+    batch: `${TYPE_PREFIX}GenerateContentBatch`,
+    output: `${TYPE_PREFIX}GenerateContentBatchOutput`,
+  },
+  embed: { batch: `${TYPE_PREFIX}EmbedContentBatch`, output: `${TYPE_PREFIX}EmbedContentBatchOutput` },
+};
 
 /**
  * The batch as a long-running Operation: the GenerateContentBatch in `metadata`, `done` once it has ended, then
@@ -117,7 +133,7 @@ export function operationObject(
   return {
     name: batch.name,
     metadata: {
-      "@type": BATCH_TYPE,
+      "@type": TYPES[batch.kind].batch,
       model: batch.model,
       displayName: batch.displayName,
       ...(batch.inputFile ? { inputConfig: { fileName: batch.inputFile } } : {}),
@@ -131,7 +147,9 @@ export function operationObject(
       name: batch.name,
     },
     ...(ended ? { done: true } : {}),
-    ...(state === "BATCH_STATE_SUCCEEDED" && output ? { response: { "@type": OUTPUT_TYPE, ...output } } : {}),
+    ...(state === "BATCH_STATE_SUCCEEDED" && output
+      ? { response: { "@type": TYPES[batch.kind].output, ...output } }
+      : {}),
     ...(error ? { error } : {}),
   };
 }

@@ -11,6 +11,7 @@ import {
 import { bearerRefusal } from "../openai-compatible/errors.js";
 import { groqId } from "./ids.js";
 import { groqResultLine } from "./results.js";
+import { GROQ_CHAT_SHAPE } from "./shape.js";
 
 type Json = Record<string, unknown>;
 
@@ -29,6 +30,7 @@ export class GroqEmulation extends OpenAICompatibleEmulation {
     maxRequests: 50_000,
     maxFileBytes: 100_000_000,
     createFields: new Set(BATCH_FIELDS),
+    input: { shapes: { chat: GROQ_CHAT_SHAPE } },
   };
 
   constructor(...args: ConstructorParameters<typeof OpenAICompatibleEmulation>) {

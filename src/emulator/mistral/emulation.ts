@@ -114,7 +114,11 @@ export class MistralEmulation implements ProviderEmulation {
         where: `Request ${index}`,
       }));
     }
-    const parsed = parseBatchRequests(lines, { model: body.model, fateOf: this.context.fateOf });
+    const parsed = parseBatchRequests(lines, {
+      model: body.model,
+      fateOf: this.context.fateOf,
+      endpoint: body.endpoint,
+    });
     if (this.pendingRequests(now) + parsed.requests.length > this.maxPendingRequests) {
       throw new HttpError(
         400,
@@ -224,7 +228,14 @@ export class MistralEmulation implements ProviderEmulation {
     for (const index of batch.sim.resultOrder()) {
       const request = batch.requests[index];
       if (!request) continue;
-      const entry = resultRecord(batch.sim.id, index, request, batch.sim.outcome(index, at), at);
+      const entry = resultRecord(
+        batch.sim.id,
+        index,
+        request,
+        batch.sim.outcome(index, at),
+        at,
+        batch.endpoint,
+      );
       if (entry) yield entry;
     }
   }

@@ -2,11 +2,15 @@ import { lastUserText } from "../completion.js";
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { HttpError } from "../http.js";
+import { checkChatBody } from "../openai-compatible/chat-shape.js";
+import { checkEmbeddingsBody } from "../openai-compatible/embeddings-shape.js";
+import { planOf } from "../openai-compatible/kinds.js";
 import { type DetailList, enumMessage, type ValidationDetail, ValidationFailure } from "./errors.js";
+import { MISTRAL_CHAT_SHAPE, MISTRAL_EMBEDDINGS_SHAPE, validationDetails } from "./shape.js";
 
 type Json = Record<string, unknown>;
 
-/** The batch endpoints in Mistral's spec (ApiEndpoint); the emulator runs chat completions only. */
+/** The batch endpoints in Mistral's spec (ApiEndpoint); the emulator runs chat completions and embeddings. */
 export const API_ENDPOINTS = [
   "/v1/chat/completions",
   "/v1/embeddings",
@@ -20,6 +24,7 @@ export const API_ENDPOINTS = [
   "/v1/audio/transcriptions",
 ];
 export const CHAT_COMPLETIONS = "/v1/chat/completions";
+export const EMBEDDINGS = "/v1/embeddings";
 /** BatchJobIn: `requests` has `maxItems: 10000`. */
 export const MAX_INLINE_REQUESTS = 10_000;
 /** "[timeout_hours] defaults to 24 hours and should be lower than 7 days." */
@@ -193,11 +198,11 @@ export function checkCreateBody(raw: unknown, details: DetailList): CreateBody {
   if (inputFiles?.length === 0 || requests?.length === 0) {
     throw new HttpError(400, "invalid_request", "The batch holds no requests.");
   }
-  if (endpoint !== CHAT_COMPLETIONS) {
+  if (endpoint !== CHAT_COMPLETIONS && endpoint !== EMBEDDINGS) {
     throw new HttpError(
       400,
       "endpoint_not_emulated",
-      `The emulator runs ${CHAT_COMPLETIONS} batches, not ${endpoint}.`,
+      `The emulator runs ${CHAT_COMPLETIONS} and ${EMBEDDINGS} batches, not ${endpoint}.`,
     );
   }
   return { inputFiles, requests, endpoint, model, metadata, timeoutHours };
@@ -335,7 +340,12 @@ export interface InputLine {
  */
 export function parseBatchRequests(
   lines: Iterable<InputLine>,
-  options: { model: string | null; fateOf: (customId: string, text: string) => RequestFate },
+  options: {
+    model: string | null;
+    fateOf: (customId: string, text: string) => RequestFate;
+    /** The job's endpoint: which request schema each body is checked against. */
+    endpoint?: string;
+  },
 ): ParsedBatchInput {
   const requests: ParsedRequest[] = [];
   const models = new Set<string>();
@@ -363,15 +373,23 @@ export function parseBatchRequests(
     const id = typeof customId === "string" ? customId : String(requests.length);
     const fate = options.fateOf(id, text);
     if (fate === "invalid") return fail(`${where} was marked invalid.`);
-    const problems = chatBodyProblems({ ...body, model });
+    const embeddings = options.endpoint === EMBEDDINGS;
+    const kinds = embeddings
+      ? checkEmbeddingsBody(body, model, MISTRAL_EMBEDDINGS_SHAPE)
+      : checkChatBody(body, MISTRAL_CHAT_SHAPE);
+    const problems = [
+      ...(embeddings ? [] : chatBodyProblems({ ...body, model })),
+      ...validationDetails(kinds.problems, body),
+    ];
     const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : undefined;
     requests.push({
       customId: id,
       givenCustomId: typeof customId === "string" ? customId : null,
       model,
-      promptText: lastUserText(body.messages),
+      promptText: embeddings ? String(body.input ?? "") : lastUserText(body.messages),
       fate: problems.length > 0 ? "fail" : fate,
       problems: problems.length > 0 ? problems : null,
+      reply: planOf(kinds.plan, text, fate),
       ...(maxTokens === undefined ? {} : { maxTokens }),
     });
   }

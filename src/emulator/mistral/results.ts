@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import type { FakeCompletion } from "../completion.js";
 import type { RequestOutcome } from "../engine.js";
+import { answerOf, chatAnswer } from "../openai-compatible/lines.js";
 import { mistralErrorBody } from "./errors.js";
 import type { ParsedRequest } from "./input.js";
 
@@ -17,6 +19,53 @@ function lineId(jobId: string, index: number): string {
   return `batch-${jobId.replaceAll("-", "").slice(0, 8)}-${index + 1}-${uuid}`;
 }
 
+/** A ChatCompletionResponse: tool calls with their `index`, cached prompt tokens as `num_cached_tokens`. */
+function chatResponse(id: string, request: ParsedRequest, completion: FakeCompletion, now: number) {
+  const answer = answerOf(request, completion);
+  const { finishReason } = chatAnswer(answer);
+  const toolCalls = answer.toolCalls.map((call, index) => ({
+    id: call.id,
+    type: "function",
+    function: { name: call.name, arguments: call.arguments },
+    index,
+  }));
+  return {
+    id,
+    object: "chat.completion",
+    model: request.model,
+    usage: {
+      prompt_tokens: answer.inputTokens,
+      completion_tokens: answer.outputTokens,
+      total_tokens: answer.inputTokens + answer.outputTokens,
+      ...(answer.cachedTokens > 0 ? { num_cached_tokens: answer.cachedTokens } : {}),
+    },
+    created: seconds(now),
+    choices: [
+      {
+        index: 0,
+        finish_reason: finishReason,
+        message: {
+          role: "assistant",
+          content: answer.text,
+          tool_calls: toolCalls.length > 0 ? toolCalls : null,
+        },
+      },
+    ],
+  };
+}
+
+/** An EmbeddingResponse: one vector per text; UsageInfo requires completion_tokens, here 0. */
+function embeddingResponse(id: string, request: ParsedRequest, completion: FakeCompletion) {
+  const answer = answerOf(request, completion);
+  return {
+    id,
+    object: "list",
+    data: (answer.vectors ?? []).map((embedding, index) => ({ object: "embedding", embedding, index })),
+    model: request.model,
+    usage: { prompt_tokens: answer.inputTokens, completion_tokens: 0, total_tokens: answer.inputTokens },
+  };
+}
+
 /**
  * The result record of one finished request, and which file it goes to; null while it is still processing, and
  * for requests an expired or cancelled job never ran (whether Mistral lists those at all is not documented; the
@@ -32,29 +81,16 @@ export function resultRecord(
   request: ParsedRequest,
   outcome: RequestOutcome,
   now: number,
+  endpoint = "/v1/chat/completions",
 ): { file: "output" | "error"; record: Record<string, unknown> } | null {
   const base = { id: lineId(jobId, index), custom_id: request.givenCustomId };
   switch (outcome.kind) {
     case "succeeded": {
-      const { completion } = outcome;
-      const body = {
-        id: hexOf(`${jobId}/${index}/completion`, 32),
-        object: "chat.completion",
-        model: request.model,
-        usage: {
-          prompt_tokens: completion.inputTokens,
-          completion_tokens: completion.outputTokens,
-          total_tokens: completion.inputTokens + completion.outputTokens,
-        },
-        created: seconds(now),
-        choices: [
-          {
-            index: 0,
-            finish_reason: completion.truncated ? "length" : "stop",
-            message: { role: "assistant", content: completion.text, tool_calls: null },
-          },
-        ],
-      };
+      const id = hexOf(`${jobId}/${index}/completion`, 32);
+      const body =
+        endpoint === "/v1/embeddings"
+          ? embeddingResponse(id, request, outcome.completion)
+          : chatResponse(id, request, outcome.completion, now);
       return { file: "output", record: { ...base, response: { status_code: 200, body }, error: null } };
     }
     case "failed": {

@@ -54,8 +54,8 @@ export interface ProtocolRules {
   createFields: ReadonlySet<string>;
   /** Where uploads may set `expires_after` and batches `output_expires_after`; neither is taken without it. */
   fileExpiry?: ExpiryRange;
-  /** How problems of the input file are named and its lines' urls matched. */
-  input?: Pick<InputOptions, "codes" | "urlMatches">;
+  /** How problems of the input file are named, its lines' urls matched, and its bodies' request kinds checked. */
+  input?: Pick<InputOptions, "codes" | "urlMatches" | "shapes">;
 }
 
 /** When a batch expires, and whether it already fails for its completion window. */

@@ -3,6 +3,7 @@ import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { placedLines } from "../files.js";
 import { StoredRequests } from "../stored-requests.js";
+import { type BodyShapes, openAIKinds } from "./kinds.js";
 import { refusedParameters, responsesEcho } from "./params.js";
 
 export interface ParsedInput {
@@ -56,6 +57,10 @@ export interface InputOptions {
   codes?: Partial<Record<InputProblem, string>>;
   /** Whether a line's url names the endpoint (exact equality unless given). Every line's url must also be the same. */
   urlMatches?: (url: string, endpoint: string) => boolean;
+  /** The request kinds the provider checks in a body (structured output, tools, images, embeddings), per endpoint. */
+  shapes?: BodyShapes;
+  /** The endpoint whose body shape lines follow when the batch names no endpoint per line (Together). */
+  bodyEndpoint?: string;
 }
 
 /** One line of an input file, with its number (1-based). */
@@ -142,7 +147,7 @@ export function validateBatchInput<Line extends InputLine>(
     const fate = options.fateOf(customId, raw);
     if (fate === "invalid")
       return fail("invalid_request", `Line ${lineNumber} was marked invalid.`, lineNumber);
-    keep(requestOfLine(parsed, fate, options.endpoint), line);
+    keep(requestOfLine(parsed, fate, options), line);
     count += 1;
   }
   if (count === 0) return fail("empty_file", "The input file has no requests.");
@@ -153,11 +158,21 @@ export function validateBatchInput<Line extends InputLine>(
 }
 
 /** The request a valid input line holds (parsed), with the fate it was given. */
-export function requestOfLine(parsed: Json, fate: RequestFate, endpoint: string | null): SimRequest {
+export function requestOfLine(
+  parsed: Json,
+  fate: RequestFate,
+  options: Pick<InputOptions, "endpoint" | "shapes" | "bodyEndpoint">,
+): SimRequest {
   const body = parsed.body as Json;
   const maxTokens = maxTokensOf(body);
   // The body's parameters are checked when the request runs: a refused one fails this request alone.
-  const rejection = endpoint === null ? null : refusedParameters(endpoint, body);
+  const shapeEndpoint = options.endpoint ?? options.bodyEndpoint ?? null;
+  const refused = options.endpoint === null ? null : refusedParameters(options.endpoint, body);
+  const kinds =
+    refused || shapeEndpoint === null || !options.shapes
+      ? { rejection: null }
+      : openAIKinds(shapeEndpoint, body, options.shapes, fate);
+  const rejection = refused ?? kinds.rejection;
   return {
     customId: parsed.custom_id as string,
     model: body.model as string,
@@ -165,7 +180,8 @@ export function requestOfLine(parsed: Json, fate: RequestFate, endpoint: string 
     fate,
     ...(maxTokens === undefined ? {} : { maxTokens }),
     ...(rejection ? { rejection } : {}),
-    ...(endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
+    ...(kinds.reply ? { reply: kinds.reply } : {}),
+    ...(options.endpoint === "/v1/responses" ? { echo: responsesEcho(body) } : {}),
   };
 }
 
@@ -183,7 +199,7 @@ export function parseBatchInput(text: string, options: InputOptions): ParsedInpu
  */
 export function parseStoredInput(path: string, options: InputOptions): ParsedInput {
   const table = new StoredRequests(path, (line, fate) =>
-    requestOfLine(JSON.parse(line) as Json, fate, options.endpoint),
+    requestOfLine(JSON.parse(line) as Json, fate, options),
   );
   const totals: InputTotals = { promptTokens: 0, succeeded: { inputTokens: 0, outputTokens: 0 } };
   const error = validateBatchInput(placedLines(path), options, (request, line) => {

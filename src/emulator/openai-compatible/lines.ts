@@ -1,42 +1,90 @@
 import type { FakeCompletion } from "../completion.js";
 import type { RequestOutcome, SimRequest } from "../engine.js";
+import { type Reply, replyTo } from "../reply.js";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** The answer to a request: from its plan when it has one, else the plain fake completion. */
+export function answerOf(request: SimRequest, completion: FakeCompletion): Reply {
+  if (request.reply) return replyTo(request.reply, completion, request.maxTokens);
+  return {
+    text: completion.text,
+    toolCalls: [],
+    inputTokens: completion.inputTokens,
+    outputTokens: completion.outputTokens,
+    reasoningTokens: 0,
+    cachedTokens: 0,
+    imageTokens: 0,
+    truncated: completion.truncated,
+  };
+}
+
+/** A chat completion's `message`, `finish_reason` and `usage` for an answer (OpenAI's CreateChatCompletionResponse). */
+export function chatAnswer(answer: Reply) {
+  const calls = answer.toolCalls.map((call) => ({
+    id: call.id,
+    type: "function",
+    function: { name: call.name, arguments: call.arguments },
+  }));
+  return {
+    message: {
+      role: "assistant",
+      content: answer.text,
+      refusal: null,
+      ...(calls.length > 0 ? { tool_calls: calls } : {}),
+    },
+    finishReason: calls.length > 0 ? "tool_calls" : answer.truncated ? "length" : "stop",
+    usage: {
+      prompt_tokens: answer.inputTokens,
+      completion_tokens: answer.outputTokens,
+      total_tokens: answer.inputTokens + answer.outputTokens,
+      prompt_tokens_details: { cached_tokens: answer.cachedTokens },
+      completion_tokens_details: { reasoning_tokens: answer.reasoningTokens },
+    },
+  };
+}
+
 function chatCompletionBody(request: SimRequest, completion: FakeCompletion, now: number, seed: string) {
+  const { message, finishReason, usage } = chatAnswer(answerOf(request, completion));
   return {
     id: `chatcmpl-${seed}`,
     object: "chat.completion",
     created: seconds(now),
     model: request.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: completion.text, refusal: null },
-        logprobs: null,
-        finish_reason: completion.truncated ? "length" : "stop",
-      },
-    ],
-    usage: {
-      prompt_tokens: completion.inputTokens,
-      completion_tokens: completion.outputTokens,
-      total_tokens: completion.inputTokens + completion.outputTokens,
-      prompt_tokens_details: { cached_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0 },
-    },
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
+    usage,
   };
 }
 
 /** A Response object: every key the published schema requires, request fields echoed as the API does. */
 function responsesBody(request: SimRequest, completion: FakeCompletion, now: number, seed: string) {
+  const answer = answerOf(request, completion);
+  const incomplete = answer.truncated && answer.toolCalls.length === 0;
+  const output: Record<string, unknown>[] = answer.toolCalls.map((call, index) => ({
+    type: "function_call",
+    id: `fc_${seed}${index}`,
+    call_id: call.id,
+    name: call.name,
+    arguments: call.arguments,
+    status: "completed",
+  }));
+  if (answer.text !== null) {
+    output.push({
+      type: "message",
+      id: `msg_${seed}`,
+      status: incomplete ? "incomplete" : "completed",
+      role: "assistant",
+      content: [{ type: "output_text", text: answer.text, annotations: [], logprobs: [] }],
+    });
+  }
   return {
     id: `resp_${seed}`,
     object: "response",
     created_at: seconds(now),
-    status: completion.truncated ? "incomplete" : "completed",
-    ...(completion.truncated ? {} : { completed_at: seconds(now) }),
+    status: incomplete ? "incomplete" : "completed",
+    ...(incomplete ? {} : { completed_at: seconds(now) }),
     error: null,
-    incomplete_details: completion.truncated ? { reason: "max_output_tokens" } : null,
+    incomplete_details: incomplete ? { reason: "max_output_tokens" } : null,
     ...(request.echo ?? {
       instructions: null,
       max_output_tokens: null,
@@ -48,22 +96,25 @@ function responsesBody(request: SimRequest, completion: FakeCompletion, now: num
       top_p: 1,
     }),
     model: request.model,
-    output: [
-      {
-        type: "message",
-        id: `msg_${seed}`,
-        status: completion.truncated ? "incomplete" : "completed",
-        role: "assistant",
-        content: [{ type: "output_text", text: completion.text, annotations: [], logprobs: [] }],
-      },
-    ],
+    output,
     usage: {
-      input_tokens: completion.inputTokens,
-      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
-      output_tokens: completion.outputTokens,
-      output_tokens_details: { reasoning_tokens: 0 },
-      total_tokens: completion.inputTokens + completion.outputTokens,
+      input_tokens: answer.inputTokens,
+      input_tokens_details: { cached_tokens: answer.cachedTokens, cache_write_tokens: 0 },
+      output_tokens: answer.outputTokens,
+      output_tokens_details: { reasoning_tokens: answer.reasoningTokens },
+      total_tokens: answer.inputTokens + answer.outputTokens,
     },
+  };
+}
+
+/** An embeddings answer (CreateEmbeddingResponse): one vector per text, prompt tokens only. */
+export function embeddingsBody(request: SimRequest, completion: FakeCompletion) {
+  const answer = answerOf(request, completion);
+  return {
+    object: "list",
+    data: (answer.vectors ?? []).map((embedding, index) => ({ object: "embedding", index, embedding })),
+    model: request.model,
+    usage: { prompt_tokens: answer.inputTokens, total_tokens: answer.inputTokens },
   };
 }
 
@@ -94,7 +145,9 @@ export function openAIResultRecord(
     case "succeeded": {
       const body = endpoint.endsWith("/responses")
         ? responsesBody(request, outcome.completion, now, seed)
-        : chatCompletionBody(request, outcome.completion, now, seed);
+        : endpoint.endsWith("/embeddings")
+          ? embeddingsBody(request, outcome.completion)
+          : chatCompletionBody(request, outcome.completion, now, seed);
       const response = { status_code: 200, request_id: `req_${seed}`, body };
       return { file: "output", record: { ...base, response, error: null } };
     }

@@ -1,4 +1,6 @@
 import type { IncomingMessage } from "node:http";
+import { OPENAI_CHAT_SHAPE } from "../openai-compatible/chat-shape.js";
+import { OPENAI_EMBEDDINGS_SHAPE } from "../openai-compatible/embeddings-shape.js";
 import {
   EXPIRING_BATCH_FIELDS,
   OPENAI_FILE_PURPOSES,
@@ -6,6 +8,7 @@ import {
   type ProtocolRules,
 } from "../openai-compatible/emulation.js";
 import { bearerRefusal, openAIErrorBody, redactKey } from "../openai-compatible/errors.js";
+import { OPENAI_RESPONSES_SHAPE } from "../openai-compatible/responses-shape.js";
 
 /** OpenAI's Files and Batches API, as far as batch work uses it. Mounted at /openai (base URL …/openai/v1). */
 export class OpenAIEmulation extends OpenAICompatibleEmulation {
@@ -23,6 +26,13 @@ export class OpenAIEmulation extends OpenAICompatibleEmulation {
     maxFileBytes: 200 * 1024 * 1024,
     createFields: new Set(EXPIRING_BATCH_FIELDS),
     fileExpiry: { min: 3600, max: 2_592_000 },
+    input: {
+      shapes: {
+        chat: OPENAI_CHAT_SHAPE,
+        responses: OPENAI_RESPONSES_SHAPE,
+        embeddings: OPENAI_EMBEDDINGS_SHAPE,
+      },
+    },
   };
 
   constructor(...args: ConstructorParameters<typeof OpenAICompatibleEmulation>) {

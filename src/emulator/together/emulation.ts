@@ -8,6 +8,7 @@ import { parseBatchInput } from "../openai-compatible/input.js";
 import { MAX_FILE_BYTES, TogetherFiles } from "./files.js";
 import { CHAT_COMPLETIONS, togetherResultLine } from "./lines.js";
 import { batchJobObject, progressOf, type TogetherBatch, timelineOf } from "./objects.js";
+import { TOGETHER_CHAT_SHAPE } from "./shape.js";
 
 const MAX_REQUESTS = 50_000;
 
@@ -129,6 +130,9 @@ export class TogetherEmulation implements ProviderEmulation {
       endpoint: null,
       fateOf: this.context.fateOf,
       maxRequests: MAX_REQUESTS,
+      // Lines name no endpoint; their bodies are the batch's chat completions.
+      bodyEndpoint: CHAT_COMPLETIONS,
+      shapes: { chat: TOGETHER_CHAT_SHAPE },
     });
     const sim = new SimulatedBatch(
       randomUUID(),

@@ -1,5 +1,5 @@
 import type { RequestOutcome, SimRequest } from "../engine.js";
-import { openAIResultLine } from "../openai-compatible/lines.js";
+import { openAIResultRecord } from "../openai-compatible/lines.js";
 
 export const CHAT_COMPLETIONS = "/v1/chat/completions";
 
@@ -16,6 +16,17 @@ const ERRORS: Partial<Record<RequestOutcome["kind"], { message: string; code: st
   },
 };
 
+type Json = Record<string, unknown>;
+
+/** Together's tool calls carry their `index` (its ToolChoice schema requires it). */
+function withToolCallIndexes(record: Json): Json {
+  const body = (record.response as Json | undefined)?.body as { choices?: { message?: Json }[] } | undefined;
+  const message = body?.choices?.[0]?.message;
+  const calls = message?.tool_calls;
+  if (message && Array.isArray(calls)) message.tool_calls = calls.map((call, index) => ({ ...call, index }));
+  return record;
+}
+
 /**
  * The output-file or error-file line of one finished request: successes in the OpenAI batch format (which
  * Together's output follows), failures in Together's error shape. Null while the request is still processing.
@@ -26,7 +37,14 @@ export function togetherResultLine(
   now: number,
   seed: string,
 ): { file: "output" | "error"; line: string } | null {
-  if (outcome.kind === "succeeded") return openAIResultLine(request, outcome, CHAT_COMPLETIONS, now, seed);
-  const error = ERRORS[outcome.kind];
+  if (outcome.kind === "succeeded") {
+    const entry = openAIResultRecord(request, outcome, CHAT_COMPLETIONS, now, seed);
+    return entry ? { file: entry.file, line: JSON.stringify(withToolCallIndexes(entry.record)) } : null;
+  }
+  // A body the chat endpoint refuses fails with what the endpoint answered (the wording is UNVERIFIED).
+  const error =
+    outcome.kind === "failed" && outcome.rejection
+      ? { message: outcome.rejection.message, code: outcome.rejection.code ?? "invalid_request_error" }
+      : ERRORS[outcome.kind];
   return error ? { file: "error", line: JSON.stringify({ custom_id: request.customId, error }) } : null;
 }

@@ -1,6 +1,11 @@
 import type { SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { HttpError } from "../http.js";
+import { checkChatBody } from "../openai-compatible/chat-shape.js";
+import { planOf } from "../openai-compatible/kinds.js";
+import { dotted } from "../openai-compatible/problems.js";
+import { checkResponsesBody } from "../openai-compatible/responses-shape.js";
+import { XAI_CHAT_SHAPE, XAI_RESPONSES_SHAPE } from "./shape.js";
 
 type Json = Record<string, unknown>;
 
@@ -19,6 +24,8 @@ const invalid = (message: string) => new HttpError(400, "invalid_argument", mess
 export interface AddedRequest extends SimRequest {
   /** `responses` or `chat_get_completion`. */
   kind: string;
+  /** The request body as it was added. */
+  body: Json;
 }
 
 function checkKeys(value: Json, allowed: readonly string[], where: string): void {
@@ -148,9 +155,17 @@ export function parseAddBody(
     if (!isObject(inner)) throw invalid(`${where}.batch_request.${kind}: must be an object`);
     const at = `${where}.batch_request.${kind}`;
     const checked = kind === "responses" ? checkResponses(inner, at) : checkChat(inner, at);
-    const fate = options.fateOf(id, JSON.stringify(inner));
+    const text = JSON.stringify(inner);
+    const fate = options.fateOf(id, text);
     if (fate === "invalid")
       throw invalid(`${at}: the request is invalid (asked for with [emulator:invalid])`);
-    return { customId: id, kind, fate, ...checked };
+    // The request kinds (structured output, tools, images) are checked as the requests are added, like the rest.
+    const shape =
+      kind === "responses"
+        ? checkResponsesBody(inner, XAI_RESPONSES_SHAPE)
+        : checkChatBody(inner, XAI_CHAT_SHAPE);
+    const problem = shape.problems[0];
+    if (problem) throw invalid(`${at}.${dotted(problem.path)}: ${problem.message}`);
+    return { customId: id, kind, fate, body: inner, reply: planOf(shape.plan, text, fate), ...checked };
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { estimateTokens, type FakeCompletion } from "../completion.js";
 import type { RequestOutcome } from "../engine.js";
+import { answerOf, chatAnswer } from "../openai-compatible/lines.js";
 import type { AddedRequest } from "./input.js";
 
 /** USD ticks (1e-10 USD) per token of the emulated model: a round figure, so that costs can be added up. */
@@ -13,7 +14,9 @@ function reasoningTokens(request: AddedRequest): number {
 
 /** What one succeeded request cost, in USD ticks. */
 export function costTicks(request: AddedRequest, completion: FakeCompletion): number {
-  return (completion.inputTokens + completion.outputTokens + reasoningTokens(request)) * TICKS_PER_TOKEN;
+  const answer = answerOf(request, completion);
+  const visible = answer.outputTokens - answer.reasoningTokens;
+  return (answer.inputTokens + visible + reasoningTokens(request)) * TICKS_PER_TOKEN;
 }
 
 function responseId(seed: string): string {
@@ -23,31 +26,29 @@ function responseId(seed: string): string {
 
 /**
  * A chat.completion as xAI returns it (spec `ChatResponse`): reasoning tokens are counted apart from
- * `completion_tokens`, and `total_tokens` adds them in, as in the spec's own example.
+ * `completion_tokens`, and `total_tokens` adds them in, as in the spec's own example; image tokens are part of the
+ * prompt's.
  */
 function chatCompletion(request: AddedRequest, completion: FakeCompletion, created: number, seed: string) {
   const reasoning = reasoningTokens(request);
+  const answer = answerOf(request, completion);
+  const { message, finishReason } = chatAnswer(answer);
+  const visible = answer.outputTokens - answer.reasoningTokens;
   return {
     id: responseId(seed),
     object: "chat.completion",
     created: Math.floor(created / 1000),
     model: request.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: completion.text, refusal: null },
-        finish_reason: completion.truncated ? "length" : "stop",
-      },
-    ],
+    choices: [{ index: 0, message, finish_reason: finishReason }],
     usage: {
-      prompt_tokens: completion.inputTokens,
-      completion_tokens: completion.outputTokens,
-      total_tokens: completion.inputTokens + completion.outputTokens + reasoning,
+      prompt_tokens: answer.inputTokens,
+      completion_tokens: visible,
+      total_tokens: answer.inputTokens + visible + reasoning,
       prompt_tokens_details: {
-        text_tokens: completion.inputTokens,
+        text_tokens: answer.inputTokens - answer.imageTokens,
         audio_tokens: 0,
-        image_tokens: 0,
-        cached_tokens: 0,
+        image_tokens: answer.imageTokens,
+        cached_tokens: answer.cachedTokens,
       },
       completion_tokens_details: {
         reasoning_tokens: reasoning,

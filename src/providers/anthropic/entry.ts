@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { parseAnthropicRecord } from "./parse.js";
 import { normaliseAnthropicStatus } from "./status.js";
@@ -15,6 +16,8 @@ export const anthropicEntry = defineProvider({
     multiplier: 0.5,
     source: "https://docs.anthropic.com/en/docs/build-with-claude/batch-processing",
   },
+  // No seed (the Messages API has none) and no embeddings (Anthropic has no embeddings API).
+  features: featuresExcept("seed", "embeddings"),
   limits: {
     maxRequestsPerBatch: 100_000,
     // 256 MB per batch, unit unstated (10^6 or 2^20): stay below the smaller, which also leaves room for the

@@ -1,4 +1,4 @@
-import type { BatchResult, FinishReason, Usage } from "../../types.js";
+import type { BatchResult, FinishReason, ToolCall, Usage } from "../../types.js";
 import { asArray, asNumber, asObject, asString, type JsonObject } from "../shared/json.js";
 import type { ParsedResult } from "../types.js";
 
@@ -36,15 +36,25 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   return result;
 }
 
+/**
+ * Text blocks make the text; `tool_use` blocks the tool calls (their `input` is already an object: the arguments).
+ * Thinking blocks are left in `raw`.
+ */
 function succeeded(message: JsonObject | undefined, raw: unknown): Omit<BatchResult, "id"> {
   const result: Omit<BatchResult, "id"> = { status: "succeeded", raw };
   const texts: string[] = [];
+  const calls: ToolCall[] = [];
   for (const block of asArray(message?.content)) {
     const entry = asObject(block);
     const text = asString(entry?.text);
     if (entry?.type === "text" && text !== undefined) texts.push(text);
+    const name = asString(entry?.name);
+    if (entry?.type === "tool_use" && name !== undefined) {
+      calls.push({ id: asString(entry.id) ?? `call_${calls.length}`, name, arguments: entry.input ?? {} });
+    }
   }
   if (texts.length > 0) result.text = texts.join("");
+  if (calls.length > 0) result.toolCalls = calls;
   const stopReason = asString(message?.stop_reason);
   if (stopReason !== undefined) result.finishReason = FINISH_REASONS[stopReason] ?? "other";
   const usage = usageOf(asObject(message?.usage));

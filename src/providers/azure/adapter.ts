@@ -2,6 +2,7 @@ import { OpenAICompatibleAdapter } from "../shared/openai-compatible/adapter.js"
 import { CHAT_COMPLETIONS, RESPONSES } from "../shared/openai-compatible/encode.js";
 import type { ResolvedProviderConfig } from "../types.js";
 import { azureApi } from "./api.js";
+import { AZURE_LINES } from "./encode.js";
 import { azureEntry } from "./entry.js";
 
 /**
@@ -25,6 +26,7 @@ export function createAzureAdapter(config: ResolvedProviderConfig): OpenAICompat
     endpoints: [CHAT_COMPLETIONS, RESPONSES],
     completionWindow: "24h",
     listing: "cursor",
+    lines: AZURE_LINES,
     ...(api.fileExpiry
       ? {
           uploadFields: {

@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
@@ -21,6 +22,8 @@ export const azureEntry = defineProvider({
     source: "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch",
     note: "50% less than global standard",
   },
+  // As OpenAI, without embeddings: the global batch FAQ says embeddings models are not supported.
+  features: featuresExcept("embeddings"),
   limits: {
     // Global batch: 100,000 requests and 200 MB per file (global-batch-limits.md; error too_many_tasks).
     maxRequestsPerBatch: 100_000,

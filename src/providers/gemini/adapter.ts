@@ -2,13 +2,13 @@ import { access } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { ProviderError, ValidationError } from "../../errors.js";
-import type { BatchRequest } from "../../types.js";
+import type { BatchRequest, EmbeddingRequest } from "../../types.js";
 import { cancelUnlessEnded } from "../shared/cancel.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { HttpConnectionError, HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
 import { readJsonWithout, streamJsonArrays } from "../shared/json-stream.js";
-import { resumableLines } from "../shared/lines.js";
+import { resumableRecords } from "../shared/lines.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import {
@@ -25,7 +25,7 @@ import {
 } from "../types.js";
 import { BULKY_ARRAYS, hasEnded, INLINED_RESPONSES, responsesFileOf, toProviderBatch } from "./batch.js";
 import { parseGeminiRecord } from "./decode.js";
-import { encodeGeminiLine, modelResource } from "./encode.js";
+import { encodeGeminiEmbeddingLine, encodeGeminiLine, modelResource } from "./encode.js";
 import { geminiEntry } from "./entry.js";
 import { firstRequestOf, fitsInline, inlineCreateBody } from "./inline.js";
 import { normaliseGeminiState } from "./status.js";
@@ -86,6 +86,8 @@ export class GeminiAdapter implements ProviderAdapter {
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
       authHeaders: { "x-goog-api-key": config.apiKey },
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
   }
 
@@ -101,6 +103,10 @@ export class GeminiAdapter implements ProviderAdapter {
     return encodeGeminiLine(request);
   }
 
+  encodeEmbedding(request: EmbeddingRequest): string {
+    return encodeGeminiEmbeddingLine(request);
+  }
+
   normaliseStatus(state: string) {
     return normaliseGeminiState(state);
   }
@@ -109,10 +115,15 @@ export class GeminiAdapter implements ProviderAdapter {
     return parseGeminiRecord(raw);
   }
 
-  /** Small shards go inline with the create call (null); larger ones are uploaded as a JSONL file. */
+  /**
+   * Small shards go inline with the create call (null); larger ones are uploaded as a JSONL file. Embeddings are
+   * always uploaded: their responses then come as a file, streamed, rather than inside the batch's Operation,
+   * which would carry every vector (twice) each time the batch is read.
+   */
   async uploadShard(shardPath: string, tags: ShardTags): Promise<string | null> {
     try {
-      if (await fitsInline(shardPath)) return null;
+      const embeddings = "content" in (await firstRequestOf(shardPath));
+      if (!embeddings && (await fitsInline(shardPath))) return null;
       return await uploadJsonlFile(this.rest, this.baseURL, shardPath, displayNameFor(tags));
     } catch (error) {
       throw toProviderError(this.name, "uploading the request file", error);
@@ -128,12 +139,13 @@ export class GeminiAdapter implements ProviderAdapter {
     const body = input.inputFileId
       ? JSON.stringify({ batch: { displayName, inputConfig: { fileName: input.inputFileId } } })
       : () => Readable.from(inlineCreateBody(input.shardPath, displayName));
+    const method = input.kind === "embeddings" ? "asyncBatchEmbedContent" : "batchGenerateContent";
     let operation: JsonObject;
     try {
       // Sent once: creation is not idempotent. A lost answer is resolved by findBatch, never by sending it again.
       const response = await this.rest.request(
         "POST",
-        this.rest.url(`${resourcePath(modelResource(model))}:batchGenerateContent`),
+        this.rest.url(`${resourcePath(modelResource(model))}:${method}`),
         {
           headers: {
             "content-type": "application/json",
@@ -274,15 +286,25 @@ export class GeminiAdapter implements ProviderAdapter {
   /** The lines of a responses file, downloaded as a stream (`/download/…:download?alt=media`, as documented). */
   private async *fileResults(fileName: string): AsyncGenerator<ParsedResult> {
     const url = this.rest.url(`/download${resourcePath(fileName)}:download`, { alt: "media" });
-    const lines = resumableLines(async () => {
-      try {
-        return await this.rest.withRetries(() => this.rest.request("GET", url));
-      } catch (error) {
-        throw toProviderError(this.name, `downloading ${fileName}`, error);
-      }
-    });
-    for await (const line of lines) {
-      const parsed = parseGeminiRecord(JSON.parse(line));
+    const records = resumableRecords(
+      async () => {
+        try {
+          return await this.rest.withRetries(() => this.rest.request("GET", url));
+        } catch (error) {
+          throw toProviderError(this.name, `downloading ${fileName}`, error);
+        }
+      },
+      {
+        parse: (line) => JSON.parse(line) as unknown,
+        // Lines are joined on their key, Gemini's custom_id.
+        idOf: (record) => {
+          const key = (record as { key?: unknown } | null)?.key;
+          return typeof key === "string" ? key : undefined;
+        },
+      },
+    );
+    for await (const record of records) {
+      const parsed = parseGeminiRecord(record);
       if (parsed) yield parsed;
     }
   }

@@ -12,6 +12,8 @@ import { normaliseGeminiState } from "./status.js";
 export const INLINED_RESPONSES: readonly JsonPath[] = [
   ["metadata", "output", "inlinedResponses", "inlinedResponses"],
   ["response", "inlinedResponses", "inlinedResponses"],
+  ["metadata", "output", "inlinedEmbedContentResponses", "inlinedResponses"],
+  ["response", "inlinedEmbedContentResponses", "inlinedResponses"],
 ];
 export const BULKY_ARRAYS: readonly JsonPath[] = [
   ...INLINED_RESPONSES,

@@ -1,4 +1,4 @@
-import type { BatchResult, FinishReason, Usage } from "../../types.js";
+import type { BatchResult, FinishReason, ToolCall, Usage } from "../../types.js";
 import { asArray, asNumber, asObject, asString, type JsonObject } from "../shared/json.js";
 import type { ParsedResult } from "../types.js";
 
@@ -52,10 +52,25 @@ export function statusError(value: unknown): { code?: string; message: string } 
   return code === undefined ? { message } : { code, message };
 }
 
+/** int64 counts arrive as strings in proto JSON (embedding `tokenCount`), plain numbers elsewhere. */
+function count(value: unknown): number | undefined {
+  const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : asNumber(value);
+  return number;
+}
+
+/** The image tokens of the prompt: the IMAGE entry of `promptTokensDetails`. */
+function imageTokensOf(metadata: JsonObject): number | undefined {
+  for (const entry of asArray(metadata.promptTokensDetails)) {
+    const detail = asObject(entry);
+    if (detail?.modality === "IMAGE") return asNumber(detail.tokenCount);
+  }
+  return undefined;
+}
+
 /**
- * Gemini counts thinking tokens apart from the answer's (`candidatesTokenCount` excludes them). Relay's
- * `outputTokens` means every generated token, as OpenAI's does, so they are added in and also reported as
- * `reasoningTokens`. `promptTokenCount` already includes the cached tokens.
+ * Gemini counts thinking tokens apart from the answer's (`candidatesTokenCount` excludes them) and bills them as
+ * output. Relay's `outputTokens` means every generated token, as OpenAI's does, so they are added in and also
+ * reported as `reasoningTokens`. `promptTokenCount` already includes the cached tokens and the images.
  */
 function usageOf(metadata: JsonObject | undefined): Usage | undefined {
   if (!metadata) return undefined;
@@ -71,24 +86,36 @@ function usageOf(metadata: JsonObject | undefined): Usage | undefined {
   const cached = asNumber(metadata.cachedContentTokenCount);
   if (cached !== undefined) usage.cachedInputTokens = cached;
   if (thoughts !== undefined) usage.reasoningTokens = thoughts;
+  const images = imageTokensOf(metadata);
+  if (images !== undefined) usage.imageInputTokens = images;
   return usage;
 }
 
-/** Text, finish reason and usage of a GenerateContentResponse: the first candidate's parts, thoughts left out. */
-export function parseGenerateContentResponse(
-  response: JsonObject,
-): Pick<BatchResult, "text" | "finishReason" | "usage"> {
-  const parsed: Pick<BatchResult, "text" | "finishReason" | "usage"> = {};
+type Parsed = Pick<BatchResult, "text" | "toolCalls" | "finishReason" | "usage">;
+
+/**
+ * Text, tool calls, finish reason and usage of a GenerateContentResponse: the first candidate's parts, thoughts left
+ * out. A `functionCall` part is a tool call (`args` are already an object); the Developer API often gives calls no
+ * `id`, so one is made from their place.
+ */
+export function parseGenerateContentResponse(response: JsonObject): Parsed {
+  const parsed: Parsed = {};
   const candidate = asObject(asArray(response.candidates)[0]);
   const texts: string[] = [];
-  let calledTool = false;
+  const calls: ToolCall[] = [];
   for (const part of asArray(asObject(candidate?.content)?.parts)) {
     const piece = asObject(part);
-    if (piece?.functionCall !== undefined) calledTool = true;
+    const call = asObject(piece?.functionCall);
+    const name = asString(call?.name);
+    if (call && name !== undefined) {
+      calls.push({ id: asString(call.id) ?? `call_${calls.length}`, name, arguments: call.args ?? {} });
+    }
     const text = asString(piece?.text);
     if (text !== undefined && piece?.thought !== true) texts.push(text);
   }
   if (texts.length > 0) parsed.text = texts.join("");
+  if (calls.length > 0) parsed.toolCalls = calls;
+  const calledTool = calls.length > 0;
   const reason = asString(candidate?.finishReason);
   if (calledTool && (reason === undefined || reason === "STOP")) parsed.finishReason = "tool_calls";
   else if (reason !== undefined) parsed.finishReason = FINISH_REASONS[reason] ?? "other";
@@ -106,12 +133,35 @@ function keyOf(record: JsonObject): string | undefined {
   return asString(record.key) ?? asString(asObject(record.metadata)?.key);
 }
 
+/**
+ * An embedding response (`{embedding: {values}, tokenCount}`): the vector, and the record as `raw` without the
+ * values, so that a job's results do not hold every vector twice.
+ */
+function embeddingResult(
+  record: JsonObject,
+  response: JsonObject,
+  embedding: JsonObject,
+): Omit<BatchResult, "id"> {
+  const values = asArray(embedding.values).filter((value): value is number => typeof value === "number");
+  const { values: _values, ...rest } = embedding;
+  const raw = { ...record, response: { ...response, embedding: rest } };
+  const tokens = count(response.tokenCount);
+  return {
+    status: "succeeded",
+    embedding: values,
+    ...(tokens === undefined ? {} : { usage: { inputTokens: tokens, outputTokens: 0, totalTokens: tokens } }),
+    raw,
+  };
+}
+
 /** One result record, normalised. Returns null for a record without a key. */
 export function parseGeminiRecord(raw: unknown): ParsedResult | null {
   const record = asObject(raw);
   const customId = record ? keyOf(record) : undefined;
   if (!record || customId === undefined) return null;
   const response = asObject(record.response);
+  const embedding = asObject(response?.embedding);
+  if (response && embedding) return { customId, result: embeddingResult(record, response, embedding) };
   if (response)
     return { customId, result: { status: "succeeded", ...parseGenerateContentResponse(response), raw } };
   // Files hold "a GenerateContentResponse or a status object": `error` as documented, `status` as some readers see.

@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { parseGeminiRecord } from "./decode.js";
@@ -22,6 +23,9 @@ export const geminiEntry = defineProvider({
     source: "https://ai.google.dev/gemini-api/docs/batch-api",
     note: "context-cache hits inside a batch are billed at the standard caching rates",
   },
+  // Images go as inline data only (fileData takes Files API uploads, not web URLs). cacheSystemPrompt is a no-op:
+  // Gemini 2.5 and later cache repeated prompt prefixes implicitly.
+  features: featuresExcept("imageUrls"),
   limits: {
     // Gemini documents no cap on requests per batch. A batch that expires loses every result (see batchExpiry),
     // so Relay keeps batches to a size that finishes well within the window.

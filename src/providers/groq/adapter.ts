@@ -1,6 +1,7 @@
 import { OpenAICompatibleAdapter } from "../shared/openai-compatible/adapter.js";
 import { CHAT_COMPLETIONS } from "../shared/openai-compatible/encode.js";
 import type { ResolvedProviderConfig } from "../types.js";
+import { GROQ_LINES } from "./encode.js";
 import { groqEntry } from "./entry.js";
 import { groqCompletionWindow } from "./window.js";
 
@@ -19,5 +20,6 @@ export function createGroqAdapter(config: ResolvedProviderConfig): OpenAICompati
     endpoints: [CHAT_COMPLETIONS],
     completionWindow,
     listing: "single",
+    lines: GROQ_LINES,
   });
 }

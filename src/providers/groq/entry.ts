@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
@@ -18,6 +19,8 @@ export const groqEntry = defineProvider({
     source: "https://console.groq.com/docs/batch",
     note: "25% off synchronous prices, as the batch guide states",
   },
+  // Groq batches chat completions only (no embeddings); model limits are checked in encode.ts.
+  features: featuresExcept("embeddings"),
   limits: {
     // Groq documents no request cap per batch; OpenAI's 50,000 is assumed (UNVERIFIED).
     maxRequestsPerBatch: 50_000,

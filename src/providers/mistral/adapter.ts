@@ -1,15 +1,17 @@
-import type { BatchRequest } from "../../types.js";
+import type { BatchRequest, EmbeddingRequest } from "../../types.js";
 import { cancelUnlessEnded } from "../shared/cancel.js";
+import { deleteFilesOf } from "../shared/delete.js";
 import { checkOnlyEndpoint } from "../shared/endpoint.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { asArray, asNumber, asObject, type JsonObject } from "../shared/json.js";
-import { resumableLines } from "../shared/lines.js";
+import { customIdOf, resumableRecords } from "../shared/lines.js";
 import { CLOCK_SLACK_MS, type Page, pages, pickListed } from "../shared/paging.js";
 import { RestClient } from "../shared/rest-client.js";
 import { matchesTags, metadataFor } from "../shared/tags.js";
 import { uploadMultipartFile } from "../shared/upload.js";
 import {
   AmbiguousCreateError,
+  type BatchFiles,
   type BatchLookup,
   type CreateBatchInput,
   type ParsedResult,
@@ -20,7 +22,7 @@ import {
 } from "../types.js";
 import { createdAtOf, toProviderBatch } from "./batch.js";
 import { parseMistralRecord } from "./decode.js";
-import { CHAT_COMPLETIONS, encodeMistralLine } from "./encode.js";
+import { CHAT_COMPLETIONS, EMBEDDINGS, encodeMistralEmbedding, encodeMistralLine } from "./encode.js";
 import { mistralEntry } from "./entry.js";
 import { normaliseMistralStatus } from "./status.js";
 
@@ -54,6 +56,8 @@ export class MistralAdapter implements ProviderAdapter {
       baseURL: `${root}/v1`,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.checkEndpoint(config.endpoint ?? CHAT_COMPLETIONS);
   }
@@ -63,6 +67,9 @@ export class MistralAdapter implements ProviderAdapter {
   }
 
   readonly encodeRequest = (request: BatchRequest): string => encodeMistralLine(request);
+  /** Embeddings jobs: the batch endpoint `/v1/embeddings`, one text per line. */
+  readonly embeddingsEndpoint = EMBEDDINGS;
+  readonly encodeEmbedding = (request: EmbeddingRequest): string => encodeMistralEmbedding(request);
   readonly normaliseStatus = normaliseMistralStatus;
   readonly parseRecord = parseMistralRecord;
 
@@ -182,13 +189,22 @@ export class MistralAdapter implements ProviderAdapter {
   }
 
   /** Results exist once the job has ended: the output file (successes) and the error file (failures). */
+  /** The uploaded input file and the output and error files (Mistral keeps results with no expiry). */
+  deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    return deleteFilesOf(this.client, this.name, files);
+  }
+
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
       if (!fileId) continue;
       try {
-        // A download cut midway is read again from the start, skipping the lines already yielded.
-        for await (const line of resumableLines(() => this.client.openContent(fileId))) {
-          const parsed = parseMistralRecord(JSON.parse(line));
+        // A download cut midway is read again from the start, skipping the records already yielded.
+        const records = resumableRecords(() => this.client.openContent(fileId), {
+          parse: (line) => JSON.parse(line) as unknown,
+          idOf: customIdOf,
+        });
+        for await (const record of records) {
+          const parsed = parseMistralRecord(record);
           if (parsed) yield parsed;
         }
       } catch (error) {

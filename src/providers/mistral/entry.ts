@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { parseMistralRecord } from "./decode.js";
 import { normaliseMistralStatus } from "./status.js";
@@ -18,6 +19,8 @@ export const mistralEntry = defineProvider({
     source: "https://docs.mistral.ai/deployment/laplateforme/pricing",
     note: "50% as price guides report it; Mistral's batch guide itself states no figure",
   },
+  // Chat completions and embeddings jobs (`/v1/embeddings`).
+  features: featuresExcept(),
   limits: {
     // "A maximum limit of 1 million pending requests per workspace": no single batch can be larger. Other jobs'
     // pending requests count against the same limit; Relay cannot see those of other tools.

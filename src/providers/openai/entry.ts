@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { PRINTABLE_CUSTOM_ID } from "../shared/custom-id.js";
 import { normaliseOpenAIStatus } from "../shared/openai-compatible/status.js";
@@ -13,6 +14,8 @@ export const openaiEntry = defineProvider({
   demoModel: "gpt-4o-mini",
   priceKey: "openai",
   batchDiscount: { multiplier: 0.5, source: "https://platform.openai.com/docs/guides/batch" },
+  // Every request kind, on chat completions; the Responses API refuses seed and stopSequences (see encode.ts).
+  features: featuresExcept(),
   limits: {
     maxRequestsPerBatch: 50_000,
     maxBytesPerBatch: 200 * 1024 * 1024,

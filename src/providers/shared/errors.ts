@@ -16,12 +16,20 @@ function describe(error: unknown): { status: number | undefined; message: string
 }
 
 /** Turns an SDK or network error into a ProviderError that carries the HTTP status and no request details. */
+/**
+ * Google's APIs answer a wrong key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401; it is still a
+ * refused key, which the user can put right.
+ */
+const REFUSED_KEY_MESSAGE = /API_KEY_INVALID|API key not valid/;
+
 export function toProviderError(provider: string, action: string, error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   const { status, message, connection } = describe(error);
+  const refusedKey =
+    status === 401 || status === 403 || (status === 400 && REFUSED_KEY_MESSAGE.test(message));
   const hint = connection
     ? "the provider could not be reached; check the base URL and your network, then try again"
-    : status === 401 || status === 403
+    : refusedKey
       ? "the API key was refused; check it"
       : status === 429
         ? "rate limited; wait and try again"
@@ -30,7 +38,7 @@ export function toProviderError(provider: string, action: string, error: unknown
           : "see the message";
   return new ProviderError(provider, `${action} failed: ${message} (${hint})`, {
     ...(status === undefined ? {} : { httpStatus: status }),
-    code: connection ? "provider_unreachable" : "provider_error",
+    code: connection ? "provider_unreachable" : refusedKey ? "key_refused" : "provider_error",
   });
 }
 

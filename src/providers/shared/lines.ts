@@ -54,6 +54,13 @@ export async function* resumableRecords<T>(open: OpenBody, options: ResumableOpt
     // A failure to open is final here: the HTTP client has already retried it.
     const batches = lineBatchesOf(await open());
     let cut: unknown;
+    // Each line is passed on only once the next one has arrived (or the body has ended): the line before a cut
+    // may be a piece of one, and is read again from the next download instead.
+    let pending: string | undefined;
+    const fresh = (record: T) => {
+      const id = options.idOf(record);
+      return id === undefined || delivered.add(id);
+    };
     try {
       for (;;) {
         let next: IteratorResult<string[]>;
@@ -63,12 +70,27 @@ export async function* resumableRecords<T>(open: OpenBody, options: ResumableOpt
           cut = error;
           break;
         }
-        if (next.done) return;
+        if (next.done) {
+          if (pending === undefined) return;
+          let last: T;
+          try {
+            last = options.parse(pending);
+          } catch (error) {
+            // A last line that does not parse is most likely cut short (a body can end early without an
+            // error): read again. One that is broken in the file fails every attempt, and the error is given.
+            cut = error;
+            break;
+          }
+          if (fresh(last)) yield last;
+          return;
+        }
         for (const line of next.value) {
-          const record = options.parse(line);
-          const id = options.idOf(record);
-          if (id !== undefined && !delivered.add(id)) continue;
-          yield record;
+          // A line followed by another is whole: if it does not parse, the file itself is broken.
+          if (pending !== undefined) {
+            const record = options.parse(pending);
+            if (fresh(record)) yield record;
+          }
+          pending = line;
         }
       }
     } finally {

@@ -1,4 +1,4 @@
-import type { BatchResult, FinishReason, Usage } from "../../types.js";
+import type { BatchResult, FinishReason, ToolCall, Usage } from "../../types.js";
 import type { ParsedResult } from "../types.js";
 import { asArray, asNumber, asObject, asString, type JsonObject } from "./json.js";
 
@@ -25,7 +25,11 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   if (!usage) return undefined;
   // Chat completions name them prompt/completion; the Responses API names them input/output.
   const inputTokens = asNumber(usage.prompt_tokens) ?? asNumber(usage.input_tokens);
-  const outputTokens = asNumber(usage.completion_tokens) ?? asNumber(usage.output_tokens);
+  // Embeddings report prompt tokens only.
+  const outputTokens =
+    asNumber(usage.completion_tokens) ??
+    asNumber(usage.output_tokens) ??
+    (inputTokens === undefined ? undefined : 0);
   if (inputTokens === undefined || outputTokens === undefined) return undefined;
   const result: Usage = {
     inputTokens,
@@ -36,16 +40,57 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   const outputDetails = asObject(usage.completion_tokens_details) ?? asObject(usage.output_tokens_details);
   const cached = asNumber(inputDetails?.cached_tokens);
   const reasoning = asNumber(outputDetails?.reasoning_tokens);
+  const images = asNumber(inputDetails?.image_tokens);
   if (cached !== undefined) result.cachedInputTokens = cached;
   if (reasoning !== undefined) result.reasoningTokens = reasoning;
+  if (images) result.imageInputTokens = images;
   return result;
 }
 
-/** Text, finish reason, usage and model of a successful chat-completion or Responses-API body. */
-export function parseCompletionBody(
-  body: JsonObject,
-): Pick<BatchResult, "text" | "finishReason" | "usage" | "model"> {
-  const parsed: Pick<BatchResult, "text" | "finishReason" | "usage" | "model"> = {};
+/** A call's arguments: parsed when they are JSON text, kept as given otherwise (Mistral may send an object). */
+function argumentsOf(value: unknown): unknown {
+  if (typeof value !== "string") return value ?? {};
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** `choices[0].message.tool_calls` of a chat completion: `{id, type: "function", function: {name, arguments}}`. */
+function chatToolCalls(message: JsonObject | undefined): ToolCall[] {
+  return asArray(message?.tool_calls).flatMap((entry) => {
+    const call = asObject(entry);
+    const fn = asObject(call?.function);
+    const name = asString(fn?.name);
+    if (!call || name === undefined) return [];
+    return [{ id: asString(call.id) ?? "", name, arguments: argumentsOf(fn?.arguments) }];
+  });
+}
+
+/** Embedding vectors: a list of numbers, or base64 of little-endian float32s (`encoding_format: "base64"`). */
+function vectorOf(value: unknown): number[] | undefined {
+  if (Array.isArray(value))
+    return value.every((item) => typeof item === "number") ? (value as number[]) : undefined;
+  if (typeof value !== "string") return undefined;
+  const bytes = Buffer.from(value, "base64");
+  const vector = new Array<number>(Math.floor(bytes.length / 4));
+  for (let index = 0; index < vector.length; index += 1) vector[index] = bytes.readFloatLE(index * 4);
+  return vector;
+}
+
+/** What Relay reads from a successful response body. */
+export type CompletionFields = Pick<
+  BatchResult,
+  "text" | "toolCalls" | "embedding" | "finishReason" | "usage" | "model"
+>;
+
+/**
+ * Text, tool calls, finish reason, usage and model of a successful chat-completion or Responses-API body, or the
+ * vector and usage of an embeddings body (`{object: "list", data: [{embedding}]}`).
+ */
+export function parseCompletionBody(body: JsonObject): CompletionFields {
+  const parsed: CompletionFields = {};
   const model = asString(body.model);
   if (model !== undefined) parsed.model = model;
   const choices = asArray(body.choices);
@@ -54,16 +99,25 @@ export function parseCompletionBody(
     const message = asObject(choice?.message);
     const content = asString(message?.content);
     if (content !== undefined) parsed.text = content;
-    const toolCalls = asArray(message?.tool_calls);
+    const toolCalls = chatToolCalls(message);
+    if (toolCalls.length > 0) parsed.toolCalls = toolCalls;
     const reason = finishReasonOf(asString(choice?.finish_reason));
-    if (reason) parsed.finishReason = reason;
-    else if (toolCalls.length > 0) parsed.finishReason = "tool_calls";
+    // A call of a named (forced) tool ends with "stop" at OpenAI; it is a tool call all the same.
+    if (toolCalls.length > 0 && (reason === undefined || reason === "stop"))
+      parsed.finishReason = "tool_calls";
+    else if (reason) parsed.finishReason = reason;
   } else if (Array.isArray(body.output)) {
     const texts: string[] = [];
-    let calledTool = false;
+    const toolCalls: ToolCall[] = [];
     for (const item of asArray(body.output)) {
       const entry = asObject(item);
-      if (entry?.type === "function_call") calledTool = true;
+      if (entry?.type === "function_call") {
+        const name = asString(entry.name);
+        if (name !== undefined) {
+          const id = asString(entry.call_id) ?? asString(entry.id) ?? "";
+          toolCalls.push({ id, name, arguments: argumentsOf(entry.arguments) });
+        }
+      }
       if (entry?.type !== "message") continue;
       for (const part of asArray(entry.content)) {
         const piece = asObject(part);
@@ -72,17 +126,39 @@ export function parseCompletionBody(
       }
     }
     if (texts.length > 0) parsed.text = texts.join("");
+    if (toolCalls.length > 0) parsed.toolCalls = toolCalls;
     const status = asString(body.status);
     const incomplete = asString(asObject(body.incomplete_details)?.reason);
-    parsed.finishReason = calledTool
-      ? "tool_calls"
-      : status === "completed"
-        ? "stop"
-        : (finishReasonOf(incomplete) ?? "other");
+    parsed.finishReason =
+      toolCalls.length > 0
+        ? "tool_calls"
+        : status === "completed"
+          ? "stop"
+          : (finishReasonOf(incomplete) ?? "other");
+  } else if (Array.isArray(body.data)) {
+    const vector = vectorOf(asObject(body.data[0])?.embedding);
+    if (vector) parsed.embedding = vector;
   }
   const usage = usageOf(asObject(body.usage));
   if (usage) parsed.usage = usage;
   return parsed;
+}
+
+/**
+ * An embeddings body without its vectors' values, for `raw`: the result carries the vector as `embedding`, and a job
+ * of a million vectors should not store each one twice. Each `data[].embedding` becomes a note of its length;
+ * everything else is kept as the provider sent it.
+ */
+export function bodyWithoutVectors(body: JsonObject): JsonObject {
+  const data = asArray(body.data).map((item) => {
+    const entry = asObject(item);
+    if (!entry || entry.embedding === undefined) return item;
+    const note = Array.isArray(entry.embedding)
+      ? `(${entry.embedding.length} values: in the result's embedding)`
+      : "(the vector, as base64: in the result's embedding)";
+    return { ...entry, embedding: note };
+  });
+  return { ...body, data };
 }
 
 function errorOf(value: unknown): { code?: string; message: string } {
@@ -101,7 +177,11 @@ export function parseOpenAIShapedLine(raw: unknown): ParsedResult | null {
   const statusCode = asNumber(response?.status_code);
   const body = asObject(response?.body);
   if (response && body && statusCode !== undefined && statusCode >= 200 && statusCode < 300) {
-    return { customId, result: { status: "succeeded", ...parseCompletionBody(body), raw } };
+    const fields = parseCompletionBody(body);
+    const kept = fields.embedding
+      ? { ...record, response: { ...response, body: bodyWithoutVectors(body) } }
+      : raw;
+    return { customId, result: { status: "succeeded", ...fields, raw: kept } };
   }
   if (response && statusCode !== undefined) {
     const error = body?.error !== undefined ? errorOf(body.error) : { message: `HTTP ${statusCode}` };

@@ -1,5 +1,6 @@
 import { ValidationError } from "../../errors.js";
 import { type BatchRequest, isFinished } from "../../types.js";
+import { deleteFilesOf } from "../shared/delete.js";
 import { classifyCreateError, toProviderError } from "../shared/errors.js";
 import { HttpStatusError } from "../shared/http.js";
 import { asArray, asObject, asString, type JsonObject } from "../shared/json.js";
@@ -175,19 +176,8 @@ export class TogetherAdapter implements ProviderAdapter {
     return job && typeof job.id === "string" ? this.describe(job) : this.getBatch(batchId);
   }
 
-  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
-    const deleted: string[] = [];
-    for (const fileId of [files.inputFileId, files.outputFileId, files.errorFileId]) {
-      if (!fileId) continue;
-      try {
-        await this.client.call("DELETE", `/files/${encodeURIComponent(fileId)}`, { retry: true });
-      } catch (error) {
-        if (!(error instanceof HttpStatusError && error.status === 404))
-          throw toProviderError(this.name, `deleting file ${fileId}`, error);
-      }
-      deleted.push(fileId);
-    }
-    return deleted;
+  deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    return deleteFilesOf(this.client, this.name, files);
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {

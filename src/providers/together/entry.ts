@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { parseOpenAIShapedLine } from "../shared/openai-shape.js";
 import { normaliseTogetherStatus } from "./status.js";
@@ -16,6 +17,8 @@ export const togetherEntry = defineProvider({
     source: "https://docs.together.ai/docs/inference/batch/overview",
     note: "up to 50% off serverless rates, on selected models",
   },
+  // No embeddings batches and no prompt-cache control are documented for Together's batch API.
+  features: featuresExcept("cacheSystemPrompt", "embeddings"),
   limits: {
     maxRequestsPerBatch: 50_000,
     // "100 MB" per file; read as decimal megabytes, the smaller of the two readings.

@@ -62,6 +62,8 @@ export class XaiAdapter implements ProviderAdapter {
       baseURL: config.baseURL ?? xaiEntry.defaultBaseURL,
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
+      provider: this.name,
+      ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     const wanted = config.maxBytesPerAddCall;
     this.maxAddCallBytes =

@@ -1,6 +1,6 @@
-import type { BatchResult, ResultStatus, Usage } from "../../types.js";
+import type { ResultStatus, Usage } from "../../types.js";
 import { asArray, asNumber, asObject, asString, type JsonObject } from "../shared/json.js";
-import { parseCompletionBody } from "../shared/openai-shape.js";
+import { type CompletionFields, parseCompletionBody } from "../shared/openai-shape.js";
 import type { ParsedResult } from "../types.js";
 
 /**
@@ -76,18 +76,19 @@ function usageOf(usage: JsonObject | undefined): Usage | undefined {
   const completion = asNumber(usage?.completion_tokens);
   if (inputTokens === undefined || completion === undefined) return undefined;
   const reasoning = asNumber(asObject(usage?.completion_tokens_details)?.reasoning_tokens);
-  const cached = asNumber(asObject(usage?.prompt_tokens_details)?.cached_tokens);
+  const promptDetails = asObject(usage?.prompt_tokens_details);
+  const cached = asNumber(promptDetails?.cached_tokens);
+  const images = asNumber(promptDetails?.image_tokens);
   const outputTokens = completion + (reasoning ?? 0);
   const result: Usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
   if (cached !== undefined) result.cachedInputTokens = cached;
+  if (images) result.imageInputTokens = images;
   if (reasoning !== undefined) result.reasoningTokens = reasoning;
   return result;
 }
 
-/** Text, finish reason, usage and model of a chat.completion. */
-export function parseXaiCompletion(
-  body: JsonObject,
-): Pick<BatchResult, "text" | "finishReason" | "usage" | "model"> {
+/** Text, tool calls, finish reason, usage and model of a chat.completion. */
+export function parseXaiCompletion(body: JsonObject): CompletionFields {
   const { usage: _openAIUsage, ...parsed } = parseCompletionBody(body);
   // xAI's chat API documents "end_turn" beside "stop" for a finished turn.
   const reason = asString(asObject(asArray(body.choices)[0])?.finish_reason);
@@ -107,8 +108,11 @@ export function parseXaiRecord(raw: unknown): ParsedResult | null {
   const completion = asObject(asObject(result?.response)?.chat_get_completion);
   if (completion)
     return { customId, result: { status: "succeeded", ...parseXaiCompletion(completion), raw } };
-  const response = result?.response;
-  const kind = typeof response === "string" ? response : Object.keys(asObject(response) ?? {}).join(", ");
+  // A Response object, should results of Responses-API requests come back under their own kind.
+  const response = asObject(asObject(result?.response)?.responses);
+  if (response) return { customId, result: { status: "succeeded", ...parseCompletionBody(response), raw } };
+  const other = result?.response;
+  const kind = typeof other === "string" ? other : Object.keys(asObject(other) ?? {}).join(", ");
   const message = kind
     ? `Unrecognised response ${JSON.stringify(kind)}; Relay reads chat completions only.`
     : "The record holds neither a response nor an error.";

@@ -1,6 +1,12 @@
 import { ValidationError } from "../../errors.js";
 import type { BatchRequest } from "../../types.js";
-import { chatMessages } from "../shared/messages.js";
+import {
+  type ChatDialect,
+  chatCompletionBody,
+  systemPromptCacheKey,
+  unsupported,
+} from "../shared/openai-compatible/chat.js";
+import { type ResponsesDialect, responsesRequestBody } from "../shared/openai-compatible/responses.js";
 
 /** The Responses API: what xAI's own SDK sends text batch requests as (`batch_request.responses`). */
 export const RESPONSES = "/v1/responses";
@@ -23,21 +29,48 @@ export function checkXaiEndpoint(endpoint: string | null): string {
   return chosen;
 }
 
+/** Prompt caching is automatic; `prompt_cache_key` ("best-effort sticky routing") groups a shared system prompt. */
+const cacheFields = (request: BatchRequest) => ({ prompt_cache_key: systemPromptCacheKey(request) });
+
+const INT32_MAX = 2 ** 31 - 1;
+
 /**
- * The request body for `endpoint`: the conversation (system prompt first), the output cap under that API's name,
- * then `providerArgs` as given. The one place a native body is built, so later features (structured output, tools,
- * images) go here.
+ * xAI's ChatRequest (xai-sdk-ts spec/openapi.json): OpenAI's body; `seed` is an int32, `stop` takes up to 4
+ * sequences, and `reasoning_effort` values "depend on the model" (passed as given).
+ */
+const XAI_CHAT: ChatDialect = {
+  provider: "xAI",
+  maxTokensField: "max_completion_tokens",
+  maxStopSequences: 4,
+  reasoningEffort: (effort) => ({ reasoning_effort: effort }),
+  cacheFields,
+  check(request) {
+    if (request.seed !== undefined && Math.abs(request.seed) > INT32_MAX) {
+      throw unsupported(request, `xAI's seed is a 32-bit integer, not ${request.seed}.`);
+    }
+  },
+};
+
+/**
+ * xAI's ModelRequest: OpenAI's Responses body, the system prompt as the first input message, `input_image` without
+ * `detail` and function tools without `strict` (neither is in xAI's schema).
+ */
+const XAI_RESPONSES: ResponsesDialect = {
+  provider: "xAI",
+  imageDetail: false,
+  toolStrict: false,
+  systemAsMessage: true,
+  cacheFields,
+};
+
+/**
+ * The request body for `endpoint`. The one place a native body is built: the shared chat and Responses shapes,
+ * with xAI's differences above.
  */
 export function xaiRequestBody(request: BatchRequest, endpoint: string): Record<string, unknown> {
-  const messages = chatMessages(request, { includeSystem: true });
-  const responses = endpoint === RESPONSES;
-  const capName = responses ? "max_output_tokens" : "max_completion_tokens";
-  return {
-    model: request.model,
-    ...(responses ? { input: messages } : { messages }),
-    ...(request.maxTokens === undefined ? {} : { [capName]: request.maxTokens }),
-    ...request.providerArgs,
-  };
+  return endpoint === RESPONSES
+    ? responsesRequestBody(request, XAI_RESPONSES)
+    : chatCompletionBody(request, XAI_CHAT);
 }
 
 /** One line of a shard: a batch request item `{batch_request_id, batch_request: {<kind>: body}}`. */

@@ -1,3 +1,4 @@
+import { featuresExcept } from "../../requests/features.js";
 import { defineProvider } from "../entry.js";
 import { parseXaiRecord } from "./decode.js";
 import { ADD_BODY_OVERHEAD_BYTES, MAX_ADD_CALL_BYTES } from "./limits.js";
@@ -17,6 +18,8 @@ export const xaiEntry = defineProvider({
     source: "https://docs.x.ai/docs/guides/batch-api",
     note: 'the guide has said "50% off"; its later text says "reduced pricing" and points to the pricing page',
   },
+  // The official SDK's batch request types take no embeddings.
+  features: featuresExcept("embeddings"),
   limits: {
     // xAI documents no hard cap, only that batches of more than 100,000 requests may be throttled.
     maxRequestsPerBatch: 100_000,

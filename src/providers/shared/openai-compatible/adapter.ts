@@ -1,5 +1,5 @@
 import { ValidationError } from "../../../errors.js";
-import type { BatchRequest, JobStatus } from "../../../types.js";
+import type { BatchRequest, EmbeddingRequest, JobStatus } from "../../../types.js";
 import type { ProviderEntry } from "../../entry.js";
 import {
   AmbiguousCreateError,
@@ -14,8 +14,8 @@ import {
   type ResolvedProviderConfig,
 } from "../../types.js";
 import { cancelUnlessEnded } from "../cancel.js";
+import { deleteFilesOf } from "../delete.js";
 import { classifyCreateError, toProviderError } from "../errors.js";
-import { HttpStatusError } from "../http.js";
 import { asArray, asObject, asString, type JsonObject } from "../json.js";
 import { customIdOf, resumableRecords } from "../lines.js";
 import { parseOpenAIShapedLine } from "../openai-shape.js";
@@ -24,7 +24,7 @@ import { RestClient } from "../rest-client.js";
 import { matchesTags, metadataFor } from "../tags.js";
 import { uploadMultipartFile } from "../upload.js";
 import { timestampMs, toProviderBatch } from "./batch.js";
-import { encodeOpenAILine } from "./encode.js";
+import { EMBEDDINGS, encodeOpenAILine, type LineDialects } from "./encode.js";
 import { normaliseOpenAIStatus } from "./status.js";
 
 /** What one provider's dialect of the OpenAI Files and Batches protocol sets; everything else is shared. */
@@ -48,6 +48,10 @@ export interface OpenAICompatibleDialect {
   uploadFields?: Record<string, string>;
   /** Extra fields of the batch creation body (e.g. an output file expiry). */
   createFields?: Record<string, unknown>;
+  /** How request bodies are written (the provider's differences from OpenAI's chat and Responses shapes). */
+  lines: LineDialects;
+  /** Encodes a text to embed as an `/v1/embeddings` line, where the provider batches embeddings. */
+  encodeEmbedding?: (request: EmbeddingRequest) => string;
 }
 
 const LIST_PAGE_SIZE = 100;
@@ -61,6 +65,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   readonly name: string;
   readonly limits: ProviderLimits;
   readonly defaultEndpoint: string;
+  readonly embeddingsEndpoint?: string;
+  readonly encodeEmbedding?: (request: EmbeddingRequest) => string;
   private readonly displayName: string;
   private readonly rest: RestClient;
 
@@ -83,6 +89,10 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       ...(config.onRetry ? { onRetry: config.onRetry } : {}),
     });
     this.defaultEndpoint = this.checkEndpoint(config.endpoint ?? dialect.endpoints[0]);
+    if (dialect.encodeEmbedding) {
+      this.embeddingsEndpoint = EMBEDDINGS;
+      this.encodeEmbedding = dialect.encodeEmbedding;
+    }
   }
 
   checkEndpoint(endpoint: string | null): string {
@@ -100,7 +110,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   encodeRequest(request: BatchRequest, options: EncodeOptions): string {
-    return encodeOpenAILine(request, options.endpoint ?? this.defaultEndpoint);
+    return encodeOpenAILine(request, options.endpoint ?? this.defaultEndpoint, this.dialect.lines);
   }
 
   normaliseStatus(status: string): JobStatus {
@@ -195,20 +205,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     );
   }
 
-  async deleteBatchFiles(files: BatchFiles): Promise<string[]> {
-    const deleted: string[] = [];
-    for (const fileId of [files.inputFileId, files.outputFileId, files.errorFileId]) {
-      if (!fileId) continue;
-      try {
-        await this.rest.call("DELETE", `/files/${encodeURIComponent(fileId)}`, { retry: true });
-      } catch (error) {
-        // Already gone (deleted by hand, or expired) is what cleanup wants.
-        if (!(error instanceof HttpStatusError && error.status === 404))
-          throw toProviderError(this.name, `deleting file ${fileId}`, error);
-      }
-      deleted.push(fileId);
-    }
-    return deleted;
+  deleteBatchFiles(files: BatchFiles): Promise<string[]> {
+    return deleteFilesOf(this.rest, this.name, files);
   }
 
   async *readResults(batch: ProviderBatch): AsyncGenerator<ParsedResult> {
@@ -230,7 +228,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       for await (const line of records) {
         const parsed = this.parseRecord(line.record);
         if (!parsed) continue;
-        parsed.rawText = line.text;
+        // The line is the raw record only when parsing kept it as it came (a vector is taken out of it, say).
+        if (parsed.result.raw === line.record) parsed.rawText = line.text;
         yield parsed;
       }
     }

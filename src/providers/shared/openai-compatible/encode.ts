@@ -1,38 +1,37 @@
-import type { BatchRequest } from "../../../types.js";
-import { chatMessages } from "../messages.js";
+import type { BatchRequest, EmbeddingRequest } from "../../../types.js";
+import { type ChatDialect, chatCompletionBody } from "./chat.js";
+import { type ResponsesDialect, responsesRequestBody } from "./responses.js";
 
 export const CHAT_COMPLETIONS = "/v1/chat/completions";
 export const RESPONSES = "/v1/responses";
+export const EMBEDDINGS = "/v1/embeddings";
 
-/** The request body for the chat completions endpoint. */
-export function chatCompletionsBody(request: BatchRequest): Record<string, unknown> {
+/** How a provider of the OpenAI batch protocol writes the bodies of its lines. */
+export interface LineDialects {
+  chat: ChatDialect;
+  /** Where the provider takes Responses-API lines. */
+  responses?: ResponsesDialect;
+}
+
+/** One line of an OpenAI-protocol input file: `{custom_id, method, url, body}`. */
+export function openAILine(customId: string, url: string, body: Record<string, unknown>): string {
+  return JSON.stringify({ custom_id: customId, method: "POST", url, body });
+}
+
+export function encodeOpenAILine(request: BatchRequest, endpoint: string, dialects: LineDialects): string {
+  const body =
+    endpoint === RESPONSES && dialects.responses
+      ? responsesRequestBody(request, dialects.responses)
+      : chatCompletionBody(request, dialects.chat);
+  return openAILine(request.id, endpoint, body);
+}
+
+/** An `/v1/embeddings` body: `{model, input, dimensions?}`, then `providerArgs`. */
+export function embeddingsBody(request: EmbeddingRequest): Record<string, unknown> {
   return {
     model: request.model,
-    messages: chatMessages(request, { includeSystem: true }),
-    ...(request.maxTokens === undefined ? {} : { max_completion_tokens: request.maxTokens }),
+    input: request.input,
+    ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
     ...request.providerArgs,
   };
-}
-
-/**
- * The request body for the Responses endpoint. As in the Python Relay, `providerArgs.max_tokens` becomes
- * `max_output_tokens` and `providerArgs.reasoning_effort` becomes `reasoning.effort`.
- */
-export function responsesBody(request: BatchRequest): Record<string, unknown> {
-  const { max_tokens, reasoning_effort, ...rest } = request.providerArgs ?? {};
-  const maxOutputTokens = request.maxTokens ?? max_tokens;
-  const input = request.messages ? chatMessages(request, { includeSystem: false }) : request.prompt;
-  return {
-    model: request.model,
-    input,
-    ...(request.systemPrompt ? { instructions: request.systemPrompt } : {}),
-    ...(maxOutputTokens === undefined ? {} : { max_output_tokens: maxOutputTokens }),
-    ...(reasoning_effort === undefined ? {} : { reasoning: { effort: reasoning_effort } }),
-    ...rest,
-  };
-}
-
-export function encodeOpenAILine(request: BatchRequest, endpoint: string): string {
-  const body = endpoint === RESPONSES ? responsesBody(request) : chatCompletionsBody(request);
-  return JSON.stringify({ custom_id: request.id, method: "POST", url: endpoint, body });
 }
