@@ -45,8 +45,9 @@ export class ShardDownloads<T extends { finished: Promise<void> }> {
     this.fill();
   }
 
-  /** The downloads started so far, settled (for cleaning up what they left). */
-  async settled(): Promise<PromiseSettledResult<T>[]> {
+  /** Starts no more downloads; resolves with those started, settled (for cleaning up what they left). */
+  async stop(): Promise<PromiseSettledResult<T>[]> {
+    this.next = this.count;
     return Promise.allSettled([...this.started.values()]);
   }
 

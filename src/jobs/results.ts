@@ -294,6 +294,42 @@ export class ShardSpill {
   }
 }
 
+/** Where each of a shard's request IDs is in the shard: an open-addressing table of places, 2–4 bytes an ID. */
+class PositionIndex {
+  private readonly table: Int32Array;
+
+  constructor(private readonly ids: readonly string[]) {
+    let size = 16;
+    while (size < ids.length * 2) size *= 2;
+    this.table = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    ids.forEach((id, position) => {
+      let slot = hashOf(id) & mask;
+      while (this.table[slot] !== -1) slot = (slot + 1) & mask;
+      this.table[slot] = position;
+    });
+  }
+
+  get(id: string): number | undefined {
+    const mask = this.table.length - 1;
+    for (let slot = hashOf(id) & mask; ; slot = (slot + 1) & mask) {
+      const position = this.table[slot] as number;
+      if (position === -1) return undefined;
+      if (this.ids[position] === id) return position;
+    }
+  }
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units. */
+function hashOf(text: string): number {
+  let value = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    value ^= text.charCodeAt(index);
+    value = Math.imul(value, 0x01000193);
+  }
+  return value >>> 0;
+}
+
 /**
  * Starts downloading one shard's results, spilled to disk as they arrive and readable at once (see ShardSpill);
  * a request the provider returned nothing for gets a result that says why (expired, cancelled, failed), placed
@@ -315,7 +351,7 @@ export async function spillShardResults(options: {
   const checker = expected ? new OutputChecker() : null;
   const spill = new ShardSpill(join(jobDir, shardSpillFile(shard.index)), ids.length);
   const download = async () => {
-    const positions = new Map<string, number>(ids.map((id, position) => [id, position]));
+    const positions = new PositionIndex(ids);
     if (shard.provider_batch_id) {
       for await (const parsed of adapter.readResults(batchFromShard(shard))) {
         if (stopped()) break;
@@ -327,7 +363,6 @@ export async function spillShardResults(options: {
         spill.place(position, format && checker ? checker.check(result, format) : result, parsed.rawText);
       }
     }
-    positions.clear();
     for (let position = 0; position < ids.length && !stopped(); position += 1) {
       if (!spill.has(position))
         spill.place(position, missingResult(ids[position] as string, shard, position));

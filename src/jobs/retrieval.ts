@@ -26,10 +26,11 @@ function isRelayResult(value: unknown): value is BatchResult {
 }
 
 /**
- * How many shards' results are downloaded at once, and how many are held on disk at most (downloading, or waiting
- * to be merged): about 55 MB of disk each at 50,000 results of 1 KB.
+ * How many shards' results are downloaded at once, and how many are held at most (downloading, or waiting to be
+ * merged): each download holds its shard's IDs (a few MB at 50,000 requests), each shard held up to 55 MB of spill on
+ * disk. Two downloads keep a provider's files coming while the merge works through the first.
  */
-const DOWNLOADS = { running: 4, held: 8 };
+const DOWNLOADS = { running: 2, held: 4 };
 
 /**
  * A finished job's results on their way from the provider into the workspace, in one pass: every shard's result
@@ -125,7 +126,7 @@ export class Retrieval {
       }
     } finally {
       stopping = true;
-      for (const download of await downloads.settled()) {
+      for (const download of await downloads.stop()) {
         if (download.status !== "fulfilled") continue;
         await download.value.finished.catch(() => {});
         await download.value.remove();
