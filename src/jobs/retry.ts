@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { CorruptWorkspaceError, JobExistsError, JobNotFoundError, RelayError } from "../errors.js";
 import type { ProviderAdapter } from "../providers/types.js";
-import { assertValidJobId } from "../workspace/job-id.js";
 import type { BatchResult, ResultStatus } from "../types.js";
 import { readLines } from "../util/lines.js";
+import { assertValidJobId } from "../workspace/job-id.js";
 import type { JobRecord } from "../workspace/job-record.js";
 import type { Workspace } from "../workspace/workspace.js";
 import { type EncodedRequest, ORDER_FILE, shardFile, shardIdsFile } from "./plan.js";
@@ -110,7 +110,8 @@ export async function startRetry(
 ): Promise<JobRecord> {
   const { statuses } = options;
   let matching = 0;
-  for await (const result of readStoredResults(store, parent.job_id)) if (statuses.has(result.status)) matching += 1;
+  for await (const result of readStoredResults(store, parent.job_id))
+    if (statuses.has(result.status)) matching += 1;
   if (matching === 0) {
     throw new RelayError(
       "nothing_to_retry",
@@ -164,7 +165,9 @@ export async function* mergedResults(
   const followUps: Peekable<BatchResult>[] = [];
   for (const childId of record.retry_job_ids ?? []) {
     if (await store.load(childId))
-      followUps.push(new Peekable(mergedResults(store, childId, resultsOf, number + 1)[Symbol.asyncIterator]()));
+      followUps.push(
+        new Peekable(mergedResults(store, childId, resultsOf, number + 1)[Symbol.asyncIterator]()),
+      );
   }
   for await (const result of resultsOf(jobId)) {
     let latest: BatchResult = { ...result, attempt: { jobId, number } };
