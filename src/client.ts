@@ -1,19 +1,19 @@
 import { type CostEstimate, estimateCost } from "./cost/estimate.js";
-import { type CostReport, CostTally } from "./cost/tally.js";
+import { type JobCost, jobCost } from "./cost/job-cost.js";
 import {
-  JobExistsError,
   JobNotFinishedError,
   JobNotFoundError,
   RelayError,
   ValidationError,
   WaitTimeoutError,
 } from "./errors.js";
+import { cleanupJob } from "./jobs/cleanup.js";
 import { type JobFilter, type JobListing, newestFirst, recordFilter, scanJobs } from "./jobs/listing.js";
 import { checkClientOptions, checkWaitOptions } from "./jobs/options.js";
 import type { JobHandle } from "./jobs/record.js";
 import { toBatchJob } from "./jobs/record.js";
 import { Retrieval, readStoredResults } from "./jobs/retrieval.js";
-import { DEFAULT_RETRY_STATUSES, nextRetryJobId, RETRYABLE_STATUSES, requestsToRetry } from "./jobs/retry.js";
+import { DEFAULT_RETRY_STATUSES, mergedResults, RETRYABLE_STATUSES, startRetry } from "./jobs/retry.js";
 import { type PipelineSettings, pipelineSettings } from "./jobs/settings.js";
 import { JobStore } from "./jobs/store.js";
 import { Submission } from "./jobs/submission.js";
@@ -31,7 +31,7 @@ import {
   type ResultStatus,
 } from "./types.js";
 import { assertValidJobId } from "./workspace/job-id.js";
-import { type JobRecord, nowIso, type StoredCostEstimate } from "./workspace/job-record.js";
+import type { JobRecord } from "./workspace/job-record.js";
 import type { LockOptions } from "./workspace/lock.js";
 import { Workspace } from "./workspace/workspace.js";
 
@@ -119,15 +119,6 @@ export interface RetryOptions {
   wait?: boolean | WaitOptions;
 }
 
-/** A job's cost from its stored results (usage as the provider reported it) at batch prices. */
-export interface JobCost extends CostReport {
-  jobId: string;
-  /** False while the results are not in the workspace: nothing is counted yet and costUsd is null. */
-  resultsStored: boolean;
-  /** The estimate made when the job was planned, if any. */
-  estimate: StoredCostEstimate | null;
-}
-
 /** How a job would be split into provider batches (planBatch). */
 export interface BatchPlan {
   provider: ProviderName;
@@ -141,6 +132,8 @@ export interface BatchPlan {
     estimatedTokens: number;
   }[];
 }
+
+export type { JobCost };
 
 export interface CleanupReport {
   jobId: string;
@@ -344,7 +337,8 @@ export class RelayClient {
    */
   async *streamResults(jobId: string, options: ResultsOptions = {}): AsyncGenerator<BatchResult> {
     if (options.merged) {
-      yield* this.mergedResults(jobId, options.forceRefresh ?? false, 0);
+      const forceRefresh = options.forceRefresh ?? false;
+      yield* mergedResults(this.store, jobId, (id) => this.streamResults(id, { forceRefresh }));
       return;
     }
     const forceRefresh = options.forceRefresh ?? false;
@@ -383,35 +377,6 @@ export class RelayClient {
         if (!isFinished(job.record.status)) throw new JobNotFinishedError(jobId, job.record.status);
         await new Retrieval(job, adapter).fetch();
       });
-    }
-  }
-
-  /** A job's results with those of its follow-up jobs laid over them, each stream in request order. */
-  private async *mergedResults(
-    jobId: string,
-    forceRefresh: boolean,
-    number: number,
-  ): AsyncGenerator<BatchResult> {
-    const record = await this.getJob(jobId);
-    if (!record) throw new JobNotFoundError(jobId);
-    const followUps: Peekable<BatchResult>[] = [];
-    for (const childId of record.retry_job_ids ?? []) {
-      // A follow-up whose creation never finished (the link is written first) has nothing to lay over.
-      if (await this.store.load(childId))
-        followUps.push(new Peekable(this.mergedResults(childId, forceRefresh, number + 1)));
-    }
-    try {
-      for await (const result of this.streamResults(jobId, { forceRefresh })) {
-        let latest: BatchResult = { ...result, attempt: { jobId, number } };
-        for (const followUp of followUps) {
-          if ((await followUp.peek())?.id === result.id) latest = (await followUp.take()) as BatchResult;
-        }
-        yield latest;
-      }
-      // Read each follow-up to its end: one fetched now is stored only then (and its lock released).
-      for (const followUp of followUps) while ((await followUp.take()) !== undefined);
-    } finally {
-      for (const followUp of followUps) await followUp.close();
     }
   }
 
@@ -455,50 +420,13 @@ export class RelayClient {
     if (!parent) throw new JobNotFoundError(jobId);
     if (!isFinished(parent.status)) throw new JobNotFinishedError(jobId, parent.status);
     await this.ensureResults(jobId);
-    let matching = 0;
-    for await (const result of readStoredResults(this.store, jobId))
-      if (statuses.has(result.status)) matching += 1;
-    if (matching === 0) {
-      throw new RelayError(
-        "nothing_to_retry",
-        `Job "${jobId}" has no ${[...statuses].join(", ")} results; there is nothing to retry.`,
-      );
-    }
-    const childId = options.jobId ?? nextRetryJobId(parent, new Set(await this.listJobs()));
-    assertValidJobId(childId);
-    if (await this.store.load(childId)) {
-      throw new JobExistsError(`Job "${childId}" already exists; give the follow-up job another ID.`);
-    }
     const adapter = await this.adapter(parent.provider);
-    await this.workspace.assertWritable();
-    // The link is stored before the follow-up job exists, so that no follow-up can be left unlinked by a crash.
-    await this.store.withJob(jobId, async (job) => {
-      job.record.retry_job_ids = [...(job.record.retry_job_ids ?? []), childId];
-      await job.save();
+    const child = await startRetry(this.store, adapter, this.settings, parent, {
+      statuses,
+      jobId: options.jobId,
+      description: options.description,
     });
-    let child: JobRecord;
-    try {
-      child = await Submission.start(this.store, adapter, this.settings, {
-        jobId: childId,
-        provider: parent.provider,
-        description:
-          options.description ?? `Retry of ${matching} ${[...statuses].join("/")} requests of ${jobId}`,
-        endpoint: parent.endpoint,
-        overwrite: false,
-        parentJobId: jobId,
-        kind: parent.kind ?? "chat",
-        encoded: requestsToRetry(this.workspace, parent, readStoredResults(this.store, jobId), statuses),
-      });
-    } catch (error) {
-      if (!(await this.store.load(childId))) {
-        await this.store.withJob(jobId, async (job) => {
-          job.record.retry_job_ids = (job.record.retry_job_ids ?? []).filter((id) => id !== childId);
-          await job.save();
-        });
-      }
-      throw error;
-    }
-    if (options.wait) return this.waitForBatch(childId, options.wait === true ? {} : options.wait);
+    if (options.wait) return this.waitForBatch(child.job_id, options.wait === true ? {} : options.wait);
     return toBatchJob(child);
   }
 
@@ -537,23 +465,7 @@ export class RelayClient {
   async jobCost(jobId: string): Promise<JobCost> {
     const record = await this.getJob(jobId);
     if (!record) throw new JobNotFoundError(jobId);
-    const tally = new CostTally(providerEntry(record.provider));
-    const resultsStored = await this.workspace.hasResults(jobId);
-    if (resultsStored) {
-      const models = new Set(record.shards.map((shard) => shard.model));
-      const jobModel = models.size === 1 ? [...models][0] : null;
-      for await (const result of readStoredResults(this.store, jobId)) {
-        if (result.usage) tally.add(result.model ?? jobModel, result.usage);
-      }
-    }
-    const report = tally.report();
-    return {
-      ...report,
-      ...(resultsStored ? {} : { costUsd: null }),
-      jobId,
-      resultsStored,
-      estimate: record.estimated_cost ?? null,
-    };
+    return jobCost(this.store, record);
   }
 
   /**
@@ -571,23 +483,7 @@ export class RelayClient {
         `Job "${jobId}" has no stored results yet; retrieve them first (cleanup never deletes what they need).`,
       );
     }
-    return this.withJob(jobId, async (job, adapter) => {
-      const deleted: string[] = [];
-      for (const shard of job.record.shards) {
-        if (shard.cleaned_at || !shard.provider_batch_id || !adapter.deleteBatchFiles) continue;
-        deleted.push(
-          ...(await adapter.deleteBatchFiles({
-            batchId: shard.provider_batch_id,
-            inputFileId: shard.input_file_id,
-            outputFileId: shard.output_file_id,
-            errorFileId: shard.error_file_id,
-          })),
-        );
-        shard.cleaned_at = nowIso();
-        await job.save();
-      }
-      return { jobId, deleted };
-    });
+    return this.withJob(jobId, async (job, adapter) => ({ jobId, deleted: await cleanupJob(job, adapter) }));
   }
 
   // ---- internals ----
@@ -639,28 +535,4 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       { once: true },
     );
   });
-}
-
-/** An async iterator whose next value can be looked at before it is taken. */
-class Peekable<T> {
-  private next: Promise<IteratorResult<T>> | undefined;
-
-  constructor(private readonly source: AsyncIterator<T>) {}
-
-  async peek(): Promise<T | undefined> {
-    this.next ??= this.source.next();
-    const result = await this.next;
-    return result.done ? undefined : result.value;
-  }
-
-  async take(): Promise<T | undefined> {
-    const value = await this.peek();
-    this.next = undefined;
-    return value;
-  }
-
-  /** Stops the source (a generator's finally blocks run). */
-  async close(): Promise<void> {
-    await this.source.return?.(undefined);
-  }
 }

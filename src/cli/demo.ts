@@ -14,7 +14,7 @@ export async function runDemo(options: {
   const apiKey = "emulator-demo-key";
   // The emulation accepts this key only, as a provider would.
   const emulator = await Emulator.start({
-    timing: { validatingMs: 1_000, inProgressMs: 3_000, finalizingMs: 1_000 },
+    timing: { validatingMs: 500, inProgressMs: 2_000, finalizingMs: 500 },
     apiKeys: { [provider]: apiKey },
   });
   try {
@@ -52,7 +52,7 @@ export async function runDemo(options: {
       `Submitted job ${job.jobId} with ${job.nRequests} requests as ${provider} batch ${job.providerBatchIds.join(", ")}`,
     );
     const finished = await client.waitForBatch(job.jobId, {
-      pollIntervalMs: 500,
+      pollIntervalMs: 400,
       onStatus: (status) => log(statusLine(status)),
     });
     const results = await client.retrieveBatchResults(finished.jobId);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ValidationError } from "../../../errors.js";
 import { type ResolvedFormat, resolveResponseFormat } from "../../../requests/format.js";
 import { imagesOf, imageUrlOf, textOf } from "../../../requests/parts.js";
-import type { BatchRequest, ChatMessage, ReasoningEffort, ToolChoice } from "../../../types.js";
+import type { BatchRequest, ChatMessage, ContentPart, ReasoningEffort, ToolChoice } from "../../../types.js";
 import { chatMessages } from "../messages.js";
 
 type Json = Record<string, unknown>;
@@ -43,11 +43,17 @@ export function unsupported(request: { id: string }, what: string): ValidationEr
 }
 
 /**
- * A message in the OpenAI chat shape. Images go only in user messages (the only role whose content takes image
- * parts at OpenAI, and the one where every OpenAI-compatible API takes them); other roles' parts are joined into
- * their text, which every such API takes.
+ * A message in an OpenAI-style shape, each part of a user message mapped by `partOf`. Images go only in user
+ * messages (the only role whose content takes image parts at OpenAI, and the one where every OpenAI-compatible API
+ * takes them); other roles' parts are joined into their text, which every such API takes (in the Responses API,
+ * earlier assistant turns take output parts, not input ones: their text, as a string, suits every role).
  */
-export function chatMessage(message: ChatMessage, index: number, request: BatchRequest): Json {
+export function messageWithParts(
+  message: ChatMessage,
+  index: number,
+  request: BatchRequest,
+  partOf: (part: ContentPart) => Json,
+): Json {
   const { role, content } = message;
   if (typeof content === "string") return { role, content };
   if (role !== "user") {
@@ -59,17 +65,18 @@ export function chatMessage(message: ChatMessage, index: number, request: BatchR
     }
     return { role, content: textOf(content) };
   }
-  return {
-    role,
-    content: content.map((part) =>
-      part.type === "text"
-        ? { type: "text", text: part.text }
-        : { type: "image_url", image_url: { url: imageUrlOf(part) } },
-    ),
-  };
+  return { role, content: content.map(partOf) };
 }
 
-/** `response_format` for structured output (`json_schema`, with the schema under `json_schema.schema`). */
+/** A message in the OpenAI chat shape: `text` and `image_url` parts. */
+export function chatMessage(message: ChatMessage, index: number, request: BatchRequest): Json {
+  return messageWithParts(message, index, request, (part) =>
+    part.type === "text"
+      ? { type: "text", text: part.text }
+      : { type: "image_url", image_url: { url: imageUrlOf(part) } },
+  );
+}
+
 export function jsonSchemaResponseFormat(format: ResolvedFormat, strict: boolean): Json {
   return { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict } };
 }

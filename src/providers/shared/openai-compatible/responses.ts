@@ -1,8 +1,8 @@
 import type { ResolvedFormat } from "../../../requests/format.js";
-import { imagesOf, imageUrlOf, textOf } from "../../../requests/parts.js";
+import { imageUrlOf } from "../../../requests/parts.js";
 import type { BatchRequest, ChatMessage, ReasoningEffort } from "../../../types.js";
 import { chatMessages } from "../messages.js";
-import { formatOf, unsupported } from "./chat.js";
+import { formatOf, messageWithParts, unsupported } from "./chat.js";
 
 type Json = Record<string, unknown>;
 
@@ -32,30 +32,15 @@ function inputItem(
   request: BatchRequest,
   dialect: ResponsesDialect,
 ): Json {
-  const { role, content } = message;
-  if (typeof content === "string") return { role, content };
-  if (role !== "user") {
-    if (imagesOf(content).length > 0) {
-      throw unsupported(
-        request,
-        `messages[${index}] is a ${role} message with images; images go in user messages.`,
-      );
-    }
-    // Earlier assistant turns take output parts, not input ones: their text, as a string, suits every role.
-    return { role, content: textOf(content) };
-  }
-  return {
-    role,
-    content: content.map((part) =>
-      part.type === "text"
-        ? { type: "input_text", text: part.text }
-        : {
-            type: "input_image",
-            image_url: imageUrlOf(part),
-            ...(dialect.imageDetail ? { detail: "auto" } : {}),
-          },
-    ),
-  };
+  return messageWithParts(message, index, request, (part) =>
+    part.type === "text"
+      ? { type: "input_text", text: part.text }
+      : {
+          type: "input_image",
+          image_url: imageUrlOf(part),
+          ...(dialect.imageDetail ? { detail: "auto" } : {}),
+        },
+  );
 }
 
 /**
