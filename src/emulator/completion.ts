@@ -1,3 +1,5 @@
+import { fnv1a } from "../util/fnv1a.js";
+
 /** Deterministic fake model output: the same prompt always gets the same reply and token counts. */
 export interface FakeCompletion {
   text: string;
@@ -9,18 +11,9 @@ export interface FakeCompletion {
 
 export const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
-function hash(text: string): number {
-  let value = 2166136261;
-  for (let index = 0; index < text.length; index += 1) {
-    value ^= text.charCodeAt(index);
-    value = Math.imul(value, 16777619);
-  }
-  return value >>> 0;
-}
-
 export function fakeCompletion(model: string, promptText: string, maxTokens?: number): FakeCompletion {
   const snippet = promptText.length > 120 ? `${promptText.slice(0, 117)}...` : promptText;
-  let text = `[${model} emulated #${hash(`${model}\n${promptText}`).toString(16)}] You said: ${snippet}`;
+  let text = `[${model} emulated #${fnv1a(`${model}\n${promptText}`).toString(16)}] You said: ${snippet}`;
   let outputTokens = estimateTokens(text);
   const truncated = maxTokens !== undefined && outputTokens > maxTokens;
   if (truncated) {

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { ChunkWriter } from "../util/chunk-writer.js";
+import { fnv1a } from "../util/fnv1a.js";
 
 /**
  * An exact set of strings that costs about their UTF-8 bytes plus 10 bytes each, instead of the ~50 bytes each of
@@ -111,7 +112,7 @@ export class FingerprintIdSet {
   add(id: string): boolean {
     const fingerprint = fingerprintOf(id);
     const mask = this.table.length - 1;
-    let slot = placeOf(id) & mask;
+    let slot = fnv1a(id) & mask;
     for (let held = this.table[slot] as number; held !== 0; held = this.table[slot] as number) {
       if (held === fingerprint && this.logged(id)) return false;
       slot = (slot + 1) & mask;
@@ -136,7 +137,7 @@ export class FingerprintIdSet {
     this.table = new Uint32Array(this.table.length * 2);
     const mask = this.table.length - 1;
     for (const id of readLinesSync(this.logPath)) {
-      let slot = placeOf(id) & mask;
+      let slot = fnv1a(id) & mask;
       while (this.table[slot] !== 0) slot = (slot + 1) & mask;
       this.table[slot] = fingerprintOf(id);
     }
@@ -147,16 +148,6 @@ export class FingerprintIdSet {
     this.log.destroy();
     rmSync(this.logPath, { force: true });
   }
-}
-
-/** 32-bit FNV-1a over the UTF-16 code units: where an ID is placed. */
-function placeOf(text: string): number {
-  let value = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    value ^= text.charCodeAt(index);
-    value = Math.imul(value, 0x01000193);
-  }
-  return value >>> 0;
 }
 
 /** A second 32-bit hash (murmur3's mixing), never 0 (0 marks an empty slot): what an ID is kept as. */

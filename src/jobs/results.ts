@@ -6,6 +6,7 @@ import type { ParsedResult, ProviderAdapter, ProviderBatch } from "../providers/
 import type { ResolvedFormat } from "../requests/format.js";
 import { OutputChecker } from "../requests/output.js";
 import type { BatchResult, ResultStatus } from "../types.js";
+import { fnv1a } from "../util/fnv1a.js";
 import { readLines } from "../util/lines.js";
 import { hasSecrets, redactSecrets } from "../util/secrets.js";
 import type { ShardRecord } from "../workspace/job-record.js";
@@ -304,7 +305,7 @@ class PositionIndex {
     this.table = new Int32Array(size).fill(-1);
     const mask = size - 1;
     ids.forEach((id, position) => {
-      let slot = hashOf(id) & mask;
+      let slot = fnv1a(id) & mask;
       while (this.table[slot] !== -1) slot = (slot + 1) & mask;
       this.table[slot] = position;
     });
@@ -312,22 +313,12 @@ class PositionIndex {
 
   get(id: string): number | undefined {
     const mask = this.table.length - 1;
-    for (let slot = hashOf(id) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = fnv1a(id) & mask; ; slot = (slot + 1) & mask) {
       const position = this.table[slot] as number;
       if (position === -1) return undefined;
       if (this.ids[position] === id) return position;
     }
   }
-}
-
-/** 32-bit FNV-1a over the UTF-16 code units. */
-function hashOf(text: string): number {
-  let value = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    value ^= text.charCodeAt(index);
-    value = Math.imul(value, 0x01000193);
-  }
-  return value >>> 0;
 }
 
 /**
