@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eachRequest } from "../src/emulator/engine.js";
 import { MissingApiKeyError, ProviderError, ValidationError } from "../src/index.js";
 import type { BatchRequest } from "../src/types.js";
 import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness, TEST_KEYS } from "./support/harness.js";
@@ -163,7 +164,7 @@ describe("Relay with Azure OpenAI through the emulator", () => {
     const job = await client.submitBatch({ requests: mixed, jobId: "az-shards", provider: "azure" });
     expect(job.providerBatchIds).toHaveLength(3);
     for (const batch of azure().batches.values()) {
-      expect(new Set(batch.sim.requests.map((request) => request.model)).size).toBe(1);
+      expect(new Set([...eachRequest(batch.sim.requests)].map((request) => request.model)).size).toBe(1);
     }
     harness.clock.advance(ENOUGH_TIME_MS);
     const results = await client.retrieveBatchResults("az-shards");

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eachRequest } from "../src/emulator/engine.js";
 import type { BatchRequest, ProviderConfig } from "../src/index.js";
 import { ENOUGH_TIME_MS, exampleRequests, type Harness, startHarness } from "./support/harness.js";
 
@@ -57,7 +58,9 @@ describe("a job split over several provider batches", () => {
     }));
     await client.submitBatch({ requests, jobId: "models", provider: "openai" });
     const batches = [...harness.emulator.providers.openai.batches.values()];
-    expect(batches.map((batch) => batch.sim.requests.map((request) => request.customId)).sort()).toEqual([
+    expect(
+      batches.map((batch) => [...eachRequest(batch.sim.requests)].map((request) => request.customId)).sort(),
+    ).toEqual([
       ["req-1", "req-4", "req-7"],
       ["req-2", "req-3", "req-5", "req-6"],
     ]);

@@ -51,6 +51,20 @@ export interface SimRequest {
   reply?: ReplyPlan;
 }
 
+/**
+ * A batch's requests by index: an array, or a table that reads each request from its file when asked for (so that
+ * a million-request batch holds no object per request).
+ */
+export interface RequestList {
+  readonly length: number;
+  at(index: number): SimRequest | undefined;
+}
+
+/** Every request of a list, in order. */
+export function* eachRequest(list: RequestList): Generator<SimRequest> {
+  for (let index = 0; index < list.length; index += 1) yield list.at(index) as SimRequest;
+}
+
 export interface RequestRejection {
   message: string;
   /** The provider's error code, or null where it sends none. */
@@ -100,7 +114,7 @@ export class SimulatedBatch {
 
   constructor(
     readonly id: string,
-    readonly requests: readonly SimRequest[],
+    readonly requests: RequestList,
     readonly createdAt: number,
     readonly timing: BatchTiming,
     /** Set when the batch fails validation as a whole. */
@@ -112,16 +126,16 @@ export class SimulatedBatch {
     this.finishTimes = new Float64Array(n);
     let lastDone = this.validatedAt;
     let neverEnds = false;
-    requests.forEach((request, index) => {
-      if (request.fate === "expire") {
+    for (let index = 0; index < n; index += 1) {
+      if (requests.at(index)?.fate === "expire") {
         this.finishTimes[index] = Number.POSITIVE_INFINITY;
         neverEnds = true;
-        return;
+        continue;
       }
       const at = this.validatedAt + (timing.inProgressMs * (index + 1)) / n;
       this.finishTimes[index] = at;
       lastDone = Math.max(lastDone, at);
-    });
+    }
     this.lastDoneAt = lastDone;
     this.neverEnds = neverEnds;
   }
@@ -192,14 +206,14 @@ export class SimulatedBatch {
 
   outcome(index: number, now: number): RequestOutcome {
     const kind = this.outcomeKind(index, now, this.phase(now));
-    const request = this.requests[index] as SimRequest;
+    const request = this.requests.at(index) as SimRequest;
     if (kind === "failed" && request.rejection) return { kind, rejection: request.rejection };
     if (kind !== "succeeded") return { kind };
     return { kind, completion: fakeCompletion(request.model, request.promptText, request.maxTokens) };
   }
 
   private outcomeKind(index: number, now: number, phase: Phase): RequestOutcome["kind"] {
-    const request = this.requests[index];
+    const request = this.requests.at(index);
     if (!request) throw new RangeError(`no request ${index}`);
     if (phase === "failed" || phase === "validating") return "processing";
     const cutoff = this.cancelRequestedAt !== null ? Math.min(now, this.cancelRequestedAt) : now;

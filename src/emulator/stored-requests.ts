@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import type { RequestRejection, SimRequest } from "./engine.js";
+import type { RequestList, RequestRejection, SimRequest } from "./engine.js";
 import type { RequestFate } from "./fates.js";
 import type { ReplyPlan } from "./reply.js";
 
@@ -11,8 +11,7 @@ const WINDOW_BYTES = 256 * 1024;
  * parsed from its line when it is asked for (results are generated from the file, never kept); the last one
  * read is kept, so that reading its fields one by one parses its line once.
  */
-export class StoredRequests {
-  private views: SimRequest[] | null = null;
+export class StoredRequests implements RequestList {
   /** The fates met so far; a request keeps the index of its own. */
   private readonly fateNames: RequestFate[] = [];
   private count = 0;
@@ -37,15 +36,11 @@ export class StoredRequests {
   }
 
   /**
-   * The requests as SimulatedBatch takes them: each a view that reads its line when a field is asked for (made on
-   * first asking, so that a file uploaded and never used in a batch costs only its table).
+   * The request at `index` as SimulatedBatch takes it: a short-lived view that reads its line when a field is asked
+   * for (no object is kept per request: at millions of requests, their number alone would slow every collection).
    */
-  get list(): SimRequest[] {
-    if (!this.views) {
-      this.views = [];
-      for (let index = 0; index < this.count; index += 1) this.views.push(new StoredRequest(this, index));
-    }
-    return this.views;
+  at(index: number): SimRequest | undefined {
+    return index >= 0 && index < this.count ? new StoredRequest(this, index) : undefined;
   }
 
   /** Reads from now on from a copy (or link) of the same file. */
@@ -64,7 +59,6 @@ export class StoredRequests {
     this.fates[index] = fate;
     this.refused[index] = request.rejection ? 1 : 0;
     this.count += 1;
-    this.views?.push(new StoredRequest(this, index));
   }
 
   fateOf(index: number): RequestFate {

@@ -247,7 +247,7 @@ export class AnthropicEmulation implements ProviderEmulation {
     const plans = this.plans.get(sim.id) ?? [];
     const lines = function* () {
       for (const index of sim.resultOrder()) {
-        const request = sim.requests[index];
+        const request = sim.requests.at(index);
         if (!request) continue;
         const seed = `${suffix}${index.toString(36)}`;
         const line = resultLine(request, sim.outcome(index, now), seed, plans[index]);

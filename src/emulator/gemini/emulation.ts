@@ -338,7 +338,7 @@ export class GeminiEmulation implements ProviderEmulation {
     const { sim } = batch;
     const seed = sim.id.slice("batches/".length, "batches/".length + 12);
     for (const index of sim.resultOrder()) {
-      const request = sim.requests[index];
+      const request = sim.requests.at(index);
       if (!request) continue;
       const embed = batch.embeds[index];
       const respond =
@@ -363,7 +363,7 @@ export class GeminiEmulation implements ProviderEmulation {
       const outputs = () => this.finishedOutputs(batch, settledAt);
       const lines = function* () {
         for (const [index, output] of outputs()) {
-          const request = requests[index];
+          const request = requests.at(index);
           if (request) yield responsesFileLine(request, output);
         }
       };

@@ -2,7 +2,7 @@ import { copyFileSync, linkSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { estimateTokens } from "../completion.js";
 import type { EmulatorContext, ProviderEmulation } from "../context.js";
-import { type Phase, type SimRequest, SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
+import { eachRequest, type Phase, type SimRequest, SimulatedBatch, TERMINAL_PHASES } from "../engine.js";
 import { FileStore, makeId, placedLines, type StoredFile } from "../files.js";
 import {
   type Handler,
@@ -449,9 +449,9 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     const id = this.newBatchId();
     const enqueuedTokens =
       parsed.totals?.promptTokens ??
-      parsed.requests.reduce((sum, request) => sum + estimateTokens(request.promptText), 0);
+      sumOf(eachRequest(parsed.requests), (request) => estimateTokens(request.promptText));
     const error =
-      window.problem ?? parsed.error ?? this.tokenLimitError(parsed.requests[0]?.model, enqueuedTokens);
+      window.problem ?? parsed.error ?? this.tokenLimitError(parsed.requests.at(0)?.model, enqueuedTokens);
     const sim = new SimulatedBatch(
       id,
       parsed.requests,
@@ -483,7 +483,7 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
     const now = this.context.clock.now();
     let enqueued = 0;
     for (const batch of this.batches.values()) {
-      if (batch.sim.requests[0]?.model === model && !TERMINAL_PHASES.has(batch.sim.phase(now))) {
+      if (batch.sim.requests.at(0)?.model === model && !TERMINAL_PHASES.has(batch.sim.phase(now))) {
         enqueued += batch.enqueuedTokens;
       }
     }
@@ -543,7 +543,7 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
   ): Iterable<string> {
     const { sim } = batch;
     for (const index of sim.resultOrder()) {
-      const request = sim.requests[index];
+      const request = sim.requests.at(index);
       if (!request) continue;
       const seed = `${sim.id.slice("batch_".length)}${index.toString(36)}`;
       const entry = openAIResultRecord(request, sim.outcome(index, now), batch.endpoint, now, seed);
@@ -566,7 +566,7 @@ export abstract class OpenAICompatibleEmulation implements ProviderEmulation {
       id: sim.id,
       object: "batch",
       endpoint: batch.endpoint,
-      model: sim.requests[0]?.model ?? "unknown",
+      model: sim.requests.at(0)?.model ?? "unknown",
       input_file_id: batch.inputFileId,
       completion_window: batch.completionWindow,
       status: phase,
@@ -612,13 +612,13 @@ function usageOf(
   let input = counted?.inputTokens ?? 0;
   let output = counted?.outputTokens ?? 0;
   if (!counted) {
-    sim.requests.forEach((_, index) => {
+    for (let index = 0; index < sim.requests.length; index += 1) {
       const outcome = sim.outcome(index, now);
       if (outcome.kind === "succeeded") {
         input += outcome.completion.inputTokens;
         output += outcome.completion.outputTokens;
       }
-    });
+    }
   }
   return {
     input_tokens: input,
@@ -627,4 +627,10 @@ function usageOf(
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: input + output,
   };
+}
+
+function sumOf<T>(items: Iterable<T>, value: (item: T) => number): number {
+  let sum = 0;
+  for (const item of items) sum += value(item);
+  return sum;
 }

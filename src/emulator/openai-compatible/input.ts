@@ -1,5 +1,5 @@
 import { estimateTokens, fakeCompletion, lastUserText } from "../completion.js";
-import type { SimRequest } from "../engine.js";
+import type { RequestList, SimRequest } from "../engine.js";
 import type { RequestFate } from "../fates.js";
 import { placedLines } from "../files.js";
 import { StoredRequests } from "../stored-requests.js";
@@ -7,7 +7,7 @@ import { type BodyShapes, openAIKinds } from "./kinds.js";
 import { refusedParameters, responsesEcho } from "./params.js";
 
 export interface ParsedInput {
-  requests: SimRequest[];
+  requests: RequestList;
   /** The first problem that fails the whole batch at validation, as OpenAI reports it in `errors.data`. */
   error: { code: string; message: string; line?: number; param?: string } | null;
   /** Counted while the input was read (an input kept on disk), so that nothing needs reading again for them. */
@@ -212,9 +212,7 @@ export function parseStoredInput(path: string, options: InputOptions): ParsedInp
     }
   });
   return {
-    get requests() {
-      return table.list;
-    },
+    requests: table,
     error,
     totals,
     stored: table,

@@ -146,7 +146,7 @@ export class TogetherEmulation implements ProviderEmulation {
       inputFileId,
       endpoint,
       fileSizeBytes: file.bytes,
-      modelId: modelId ?? sim.requests[0]?.model,
+      modelId: modelId ?? sim.requests.at(0)?.model,
       userId: userIdOf(request),
     };
     this.batches.set(sim.id, batch);
@@ -214,7 +214,7 @@ export class TogetherEmulation implements ProviderEmulation {
     const { sim } = batch;
     const prefix = sim.id.replaceAll("-", "").slice(0, 16);
     for (const index of sim.resultOrder()) {
-      const request = sim.requests[index];
+      const request = sim.requests.at(index);
       if (!request) continue;
       const entry = togetherResultLine(request, sim.outcome(index, at), at, `${prefix}${index.toString(36)}`);
       if (entry?.file === which) yield entry.line;

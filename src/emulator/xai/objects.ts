@@ -50,7 +50,7 @@ export class XaiBatch {
   }
 
   request(slot: Slot): AddedRequest {
-    return this.segments[slot.segment]?.requests[slot.index] as AddedRequest;
+    return this.segments[slot.segment]?.requests.at(slot.index) as AddedRequest;
   }
 
   outcome(slot: Slot, now: number): RequestOutcome {
