@@ -1,9 +1,8 @@
 import { estimateTokens } from "../completion.js";
 import type { RequestFate } from "../fates.js";
 import { defaultDimensions, fakeVector } from "../structured.js";
-import { unknownField } from "./errors.js";
 import { fieldsOf, isObject, RequestProblem } from "./fields.js";
-import { type BatchInput, emptyInput } from "./input.js";
+import { type BatchInput, checkedLine, eachKeyedLine, emptyInput } from "./input.js";
 
 /**
  * Gemini's batch embeddings (`models/{model}:asyncBatchEmbedContent`): EmbedContentRequests inline or as lines
@@ -137,38 +136,15 @@ export function parseEmbeddingsFile(
 ): { input: BatchInput; embeds: EmbedRequest[] } {
   const input = emptyInput();
   const embeds: EmbedRequest[] = [];
-  const fail = (message: string) => {
-    input.validationError ??= { code: "INVALID_ARGUMENT", message };
-  };
-  text.split("\n").forEach((raw, index) => {
-    if (raw.trim() === "" || input.validationError) return;
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      fail(`Line ${index + 1} of the input file is not valid JSON.`);
-      return;
-    }
-    if (!isObject(line) || typeof line.key !== "string" || line.key === "") {
-      fail(`Line ${index + 1} of the input file has no key.`);
-      return;
-    }
+  eachKeyedLine(text, input, (line, raw) => {
     const fate = options.fateOf(line.key, raw);
-    let embed: EmbedRequest = { text: "", dimensions: 0 };
-    let refused = false;
-    try {
-      embed = checkEmbedContentRequest(line.request, "request", options.model);
-      const extra = Object.keys(line).find((name) => name !== "key" && name !== "request");
-      if (extra) throw new RequestProblem(unknownField(extra, "line"));
-    } catch (error) {
-      if (!(error instanceof RequestProblem)) throw error;
-      input.lineErrors.set(input.requests.length, error.message);
-      refused = true;
-    }
-    push(input, embeds, line.key, embed, options, refused || fate === "invalid" ? "fail" : fate);
+    const { checked: embed, refused } = checkedLine(input, line, () =>
+      checkEmbedContentRequest(line.request, "request", options.model),
+    );
+    const runs = refused || fate === "invalid" ? "fail" : fate;
+    push(input, embeds, line.key, embed ?? { text: "", dimensions: 0 }, options, runs);
     input.metadata.push(undefined);
   });
-  if (!input.validationError && input.requests.length === 0) fail("The input file holds no requests.");
   return { input, embeds };
 }
 

@@ -314,38 +314,15 @@ export function emptyInput(): BatchInput {
  */
 export function parseInputFile(text: string, options: Options): BatchInput {
   const input = emptyInput();
-  const fail = (message: string) => {
-    input.validationError ??= { code: "INVALID_ARGUMENT", message };
-  };
-  text.split("\n").forEach((raw, index) => {
-    if (raw.trim() === "" || input.validationError) return;
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      fail(`Line ${index + 1} of the input file is not valid JSON.`);
-      return;
-    }
-    if (!isObject(line) || typeof line.key !== "string" || line.key === "") {
-      fail(`Line ${index + 1} of the input file has no key.`);
-      return;
-    }
+  eachKeyedLine(text, input, (line, raw, number) => {
     const fate = options.fateOf(line.key, raw);
-    if (fate === "invalid") fail(`Line ${index + 1} (${line.key}) was marked invalid.`);
-    let checked: CheckedRequest | undefined;
-    let refused = false;
-    try {
-      checked = checkGenerateContentRequest(line.request, "request", options.model, {
+    if (fate === "invalid") failBatch(input, `Line ${number} (${line.key}) was marked invalid.`);
+    const { checked, refused } = checkedLine(input, line, () =>
+      checkGenerateContentRequest(line.request, "request", options.model, {
         seed: `${line.key}\n${raw}`,
         markers: options.outputs.take(line.key, raw),
-      });
-      const extra = Object.keys(line).find((name) => name !== "key" && name !== "request");
-      if (extra) throw new RequestProblem(unknownField(extra, "line"));
-    } catch (error) {
-      if (!(error instanceof RequestProblem)) throw error;
-      input.lineErrors.set(input.requests.length, error.message);
-      refused = true;
-    }
+      }),
+    );
     const runs = refused || fate === "invalid" ? "fail" : fate;
     input.requests.push(
       simRequest(line.key, checked ?? { promptText: "", maxTokens: undefined }, options.model, runs),
@@ -353,6 +330,62 @@ export function parseInputFile(text: string, options: Options): BatchInput {
     input.metadata.push(undefined);
     input.answers.push(checked && withCache(checked.answer, options));
   });
-  if (!input.validationError && input.requests.length === 0) fail("The input file holds no requests.");
   return input;
+}
+
+/** Fails the whole batch at validation, unless an earlier problem did. */
+export function failBatch(input: BatchInput, message: string): void {
+  input.validationError ??= { code: "INVALID_ARGUMENT", message };
+}
+
+/**
+ * Each line of an input file as the service reads it: a JSON object with a key. A line that is not JSON or has no
+ * key fails the whole batch and ends the reading (blank lines are skipped); a file with no request fails too.
+ */
+export function eachKeyedLine(
+  text: string,
+  input: BatchInput,
+  visit: (line: Json & { key: string }, raw: string, number: number) => void,
+): void {
+  const lines = text.split("\n");
+  for (let index = 0; index < lines.length && !input.validationError; index += 1) {
+    const raw = lines[index] as string;
+    if (raw.trim() === "") continue;
+    let line: unknown;
+    try {
+      line = JSON.parse(raw);
+    } catch {
+      failBatch(input, `Line ${index + 1} of the input file is not valid JSON.`);
+      return;
+    }
+    if (!isObject(line) || typeof line.key !== "string" || line.key === "") {
+      failBatch(input, `Line ${index + 1} of the input file has no key.`);
+      return;
+    }
+    visit(line as Json & { key: string }, raw, index + 1);
+  }
+  if (!input.validationError && input.requests.length === 0)
+    failBatch(input, "The input file holds no requests.");
+}
+
+/**
+ * A line's request as `check` reads it, and whether the API refuses it (`check` throws a RequestProblem, or the line
+ * has a field besides key and request): a refused request gets an error line of its own.
+ */
+export function checkedLine<T>(
+  input: BatchInput,
+  line: Json,
+  check: () => T,
+): { checked: T | undefined; refused: boolean } {
+  let checked: T | undefined;
+  try {
+    checked = check();
+    const extra = Object.keys(line).find((name) => name !== "key" && name !== "request");
+    if (extra) throw new RequestProblem(unknownField(extra, "line"));
+    return { checked, refused: false };
+  } catch (error) {
+    if (!(error instanceof RequestProblem)) throw error;
+    input.lineErrors.set(input.requests.length, error.message);
+    return { checked, refused: true };
+  }
 }
