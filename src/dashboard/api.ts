@@ -3,7 +3,7 @@ import type { RelayClient } from "../client.js";
 import { RelayError, ValidationError } from "../errors.js";
 import type { IndexedJob, JobIndex } from "../jobs/job-index.js";
 import { PROVIDER_NAMES } from "../providers/registry.js";
-import { isFinished, type ResultStatus } from "../types.js";
+import { isFinished, RESULT_STATUSES, type ResultStatus } from "../types.js";
 import { HttpError, Router, readBody } from "../util/http-server.js";
 import { assertValidJobId } from "../workspace/job-id.js";
 import type { JobRecord } from "../workspace/job-record.js";
@@ -14,7 +14,7 @@ import type { ProgressHistory } from "./history.js";
 import { jobDetail } from "./job-detail.js";
 import { JOB_STATUSES, jobTable, parseTableQuery, type TableOrders } from "./job-table.js";
 import type { ProviderPoller } from "./poller.js";
-import { parseResultsQuery, RESULT_STATUSES, type ResultsReader, type ResultsSource } from "./results.js";
+import { parseResultsQuery, type ResultsReader, type ResultsSource } from "./results.js";
 
 /** Everything the API reads from and acts through. */
 export interface DashboardState {

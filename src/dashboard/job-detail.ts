@@ -1,25 +1,16 @@
 import type { JobCost } from "../client.js";
 import type { IndexedJob, JobIndex } from "../jobs/job-index.js";
-import { type JobProgress, ProgressTracker } from "../jobs/watch.js";
+import { type JobProgress, ProgressTracker, type ShardProgress } from "../jobs/watch.js";
 import { isFinished, type JobStatus } from "../types.js";
 import type { JobRecord, ShardState, StoredCostEstimate } from "../workspace/job-record.js";
 import type { ProgressSample } from "./history.js";
 import { type JobSummary, summarise } from "./job-table.js";
 import type { PollState } from "./poller.js";
 
-export interface ShardView {
-  index: number;
+/** A shard as the job view shows it: its progress, and what its record says besides. */
+export interface ShardView extends ShardProgress {
   model: string | null;
   state: ShardState;
-  batchId: string | null;
-  status: JobStatus;
-  providerStatus: string | null;
-  total: number;
-  completed: number;
-  failed: number;
-  remaining: number;
-  /** Every request has run and the provider is writing the results. */
-  finalizing: boolean;
   error: { code?: string; message: string } | null;
   resultsExpireAt: string | null;
   /** A batch refused for a passing reason is sent again at this time. */

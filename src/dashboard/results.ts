@@ -2,7 +2,7 @@ import type { RelayClient } from "../client.js";
 import type { IndexedJob, JobIndex } from "../jobs/job-index.js";
 import { readStoredResults } from "../jobs/retrieval.js";
 import type { JobStore } from "../jobs/store.js";
-import type { BatchResult, ResultStatus } from "../types.js";
+import { type BatchResult, RESULT_STATUSES, type ResultStatus } from "../types.js";
 import { HttpError } from "../util/http-server.js";
 
 /** Where a job's results are read from: its own stored results, or those of its retry chain merged. */
@@ -12,13 +12,6 @@ export interface ResultsSource {
   open(): AsyncIterable<BatchResult>;
 }
 
-export const RESULT_STATUSES: readonly ResultStatus[] = [
-  "succeeded",
-  "failed",
-  "expired",
-  "cancelled",
-  "invalid_output",
-];
 const STATUS_CODES = new Map<string, number>(RESULT_STATUSES.map((status, index) => [status, index]));
 
 /** Every result's status, by position: what paging, filters and problems-first order need, one byte a result. */

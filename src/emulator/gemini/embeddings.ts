@@ -1,7 +1,7 @@
 import { estimateTokens } from "../completion.js";
 import type { RequestFate } from "../fates.js";
 import { defaultDimensions, fakeVector } from "../structured.js";
-import { fieldsOf, isObject, RequestProblem } from "./fields.js";
+import { checkBatchModel, fieldsOf, isObject, RequestProblem } from "./fields.js";
 import { type BatchInput, checkedLine, eachKeyedLine, emptyInput } from "./input.js";
 
 /**
@@ -42,15 +42,7 @@ export interface EmbedRequest {
 /** Checks an EmbedContentRequest as the API parses it; throws RequestProblem. */
 export function checkEmbedContentRequest(value: unknown, where: string, batchModel: string): EmbedRequest {
   const request = fieldsOf(value, EMBED_FIELDS, where);
-  if (
-    request.model !== undefined &&
-    request.model !== batchModel &&
-    `models/${request.model}` !== batchModel
-  ) {
-    throw new RequestProblem(
-      `* ${where}.model: ${String(request.model)} is not the batch's model (${batchModel}).`,
-    );
-  }
+  checkBatchModel(request.model, where, batchModel);
   const content = fieldsOf(request.content, CONTENT_FIELDS, `${where}.content`);
   if (!Array.isArray(content.parts) || content.parts.length === 0) {
     throw new RequestProblem(`* EmbedContentRequest.${where}.content.parts: must not be empty.`);

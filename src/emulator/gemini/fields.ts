@@ -36,3 +36,10 @@ export function fieldsOf(value: unknown, known: readonly string[], where: string
   }
   return fields;
 }
+
+/** A request may name a model only if it is the batch's own (with or without the `models/` prefix). */
+export function checkBatchModel(model: unknown, where: string, batchModel: string): void {
+  if (model !== undefined && model !== batchModel && `models/${model}` !== batchModel) {
+    throw new RequestProblem(`* ${where}.model: ${String(model)} is not the batch's model (${batchModel}).`);
+  }
+}

@@ -5,7 +5,7 @@ import type { PromptCache } from "../prompt-cache.js";
 import type { OutputMarker } from "../structured.js";
 import { type AnswerPlan, answerShape, declaredFunctions } from "./answers.js";
 import { unknownField } from "./errors.js";
-import { fieldsOf, isObject, RequestProblem, snake } from "./fields.js";
+import { checkBatchModel, fieldsOf, isObject, RequestProblem, snake } from "./fields.js";
 import { checkOutputSettings, checkPartData, checkToolConfig, checkTools } from "./request-checks.js";
 
 export { fieldsOf, RequestProblem } from "./fields.js";
@@ -137,15 +137,7 @@ export function checkGenerateContentRequest(
   answer: { seed: string; markers: ReadonlySet<OutputMarker> } = { seed: "", markers: new Set() },
 ): CheckedRequest {
   const request = fieldsOf(value, REQUEST_FIELDS, where);
-  if (
-    request.model !== undefined &&
-    request.model !== batchModel &&
-    `models/${request.model}` !== batchModel
-  ) {
-    throw new RequestProblem(
-      `* ${where}.model: ${String(request.model)} is not the batch's model (${batchModel}).`,
-    );
-  }
+  checkBatchModel(request.model, where, batchModel);
   if (!Array.isArray(request.contents) || request.contents.length === 0) {
     throw new RequestProblem("* GenerateContentRequest.contents: contents is not specified");
   }

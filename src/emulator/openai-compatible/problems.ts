@@ -31,27 +31,29 @@ export class Problems {
 
   /** A value that must be an object; false (with a problem) when it is not. */
   object(value: unknown, path: (string | number)[], required = true): value is Json {
-    if (isObject(value)) return true;
-    if (value === undefined && !required) return false;
-    this.add(
-      path,
-      value === undefined ? "missing" : "invalid_type",
-      value === undefined
-        ? `Missing required parameter: '${dotted(path)}'.`
-        : `Invalid type for '${dotted(path)}': expected an object, but got ${typeName(value)} instead.`,
-    );
-    return false;
+    return this.typed(isObject(value), value, path, required, "an object");
   }
 
   string(value: unknown, path: (string | number)[], required = true): value is string {
-    if (typeof value === "string") return true;
+    return this.typed(typeof value === "string", value, path, required, "a string");
+  }
+
+  /** Whether `value` has the expected type; a problem when it has not (unless it is absent and optional). */
+  private typed(
+    ok: boolean,
+    value: unknown,
+    path: (string | number)[],
+    required: boolean,
+    expected: string,
+  ): boolean {
+    if (ok) return true;
     if (value === undefined && !required) return false;
     this.add(
       path,
       value === undefined ? "missing" : "invalid_type",
       value === undefined
         ? `Missing required parameter: '${dotted(path)}'.`
-        : `Invalid type for '${dotted(path)}': expected a string, but got ${typeName(value)} instead.`,
+        : `Invalid type for '${dotted(path)}': expected ${expected}, but got ${typeName(value)} instead.`,
     );
     return false;
   }
